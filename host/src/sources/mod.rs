@@ -1,0 +1,410 @@
+//! File readers: open a stored upload and read its rows in chunks of [`PackedCells`].
+//!
+//! [`open`] detects the format by content, with the original file name as a hint:
+//! gzip is decompressed as a stream and detected again, a ZIP archive is read as an
+//! XLSX workbook, and any other text is read as CSV. Rows come out in chunks of at most
+//! the requested size, so a caller keeps only one chunk in memory at a time.
+//!
+//! Rules shared by every format:
+//! - The header row is the first row that is not blank. Header names are trimmed. A
+//!   blank name becomes `column_N`, where N is the 1-based position of the column. A
+//!   name that repeats an earlier one (compared exactly, case included) gets the suffix
+//!   `_2`, then `_3` and so on, skipping any suffixed name that the header already
+//!   contains, so `a,a,a_2` reads as `a,a_3,a_2`.
+//! - Row numbers count data rows from 1, the row just below the header. A CSV row
+//!   number counts records, so a quoted newline does not advance it and an empty line
+//!   is skipped without a number. An XLSX row number is the distance from the header
+//!   row in the sheet, so it stays aligned with the sheet when blank rows are skipped.
+//! - Blank rows (every cell empty or whitespace) are skipped, and their row numbers are
+//!   left out of the sequence.
+//! - A row that cannot be read (wrong number of fields, invalid text, an error cell) is
+//!   returned as a [`RejectedRow`] with its raw cells, and reading goes on.
+//!
+//! CSV cells are all text; the importer decides their types. XLSX cells keep the type
+//! the workbook stores (see the `xlsx` module).
+
+mod csv;
+mod detect;
+mod xlsx;
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use crate::cells::PackedCells;
+
+use self::detect::{Container, NameHint};
+
+/// Rows read by one [`RowSource::read_chunk`] call.
+#[derive(Debug, Clone, Default)]
+pub struct SourceChunk {
+    /// The rows that were read, one cell per header.
+    pub cells: PackedCells,
+    /// The row number of each row in `cells`, in the same order.
+    pub row_numbers: Vec<u64>,
+    /// Rows that could not be read, in file order.
+    pub rejected: Vec<RejectedRow>,
+}
+
+impl SourceChunk {
+    pub fn new(width: usize) -> Self {
+        Self { cells: PackedCells::new(cell_width(width)), row_numbers: Vec::new(), rejected: Vec::new() }
+    }
+
+    /// Empties the chunk and sets its width, keeping the allocated buffers.
+    pub fn reset(&mut self, width: usize) {
+        self.cells.clear();
+        self.cells.width = cell_width(width);
+        self.row_numbers.clear();
+        self.rejected.clear();
+    }
+
+    /// Counts the rows read into the chunk, rejected ones included.
+    pub fn rows_read(&self) -> usize {
+        self.row_numbers.len() + self.rejected.len()
+    }
+}
+
+fn cell_width(width: usize) -> u32 {
+    u32::try_from(width).expect("a header has fewer than 2^32 columns")
+}
+
+/// A row that could not be read, kept with its raw cells so that it can be reported
+/// and downloaded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectedRow {
+    pub row_number: u64,
+    /// A one-sentence description of the problem and of the fix.
+    pub message: String,
+    /// The row's cells as text, as many as the row has (which may differ from the
+    /// header's count).
+    pub raw: Vec<String>,
+}
+
+/// A readable file: its header and then its rows, chunk by chunk.
+pub trait RowSource: Send {
+    /// Returns the column names, normalized as the module documentation describes.
+    fn headers(&self) -> &[String];
+
+    /// Resets `chunk` to the header's width, then reads up to `max_rows` rows into it.
+    /// Rejected rows count toward `max_rows` but skipped blank rows do not, and a
+    /// `max_rows` of 0 reads one row. Returns `Ok(false)` once the file is exhausted and
+    /// nothing more was read.
+    fn read_chunk(&mut self, max_rows: usize, chunk: &mut SourceChunk) -> Result<bool, SourceError>;
+}
+
+/// A worksheet of a workbook, by name or by position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SheetChoice {
+    /// The sheet's name. An exact match wins, else case is ignored, as a spreadsheet
+    /// program does.
+    Name(String),
+    /// The 0-based position in workbook order, hidden sheets included.
+    Index(usize),
+}
+
+/// Options for reading a file. The default detects everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormatOptions {
+    /// XLSX: the sheet to read. Default: the first visible worksheet.
+    pub sheet: Option<SheetChoice>,
+    /// XLSX: the 1-based sheet row of the header. Default: the first non-empty row.
+    pub header_row: Option<u32>,
+    /// CSV: the field delimiter, an ASCII byte. Default: detected among comma,
+    /// semicolon, tab and pipe.
+    pub delimiter: Option<u8>,
+    /// CSV: the text encoding, as a WHATWG label such as `windows-1252` or `utf-16le`.
+    /// Default: a byte order mark decides, else UTF-8 when the start of the file is
+    /// valid UTF-8, else Windows-1252. A byte order mark overrides this option.
+    pub encoding: Option<String>,
+}
+
+/// The formats [`open`] reads, named as in [`SourceError::UnsupportedFormat`].
+pub const SUPPORTED_FORMATS: &str = "a CSV or XLSX file";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("could not read {path}: {source}; check that the file exists, is readable and is complete")]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error("the file is {found}, but {expected} was expected; save it as CSV or XLSX and upload it again")]
+    UnsupportedFormat { found: String, expected: &'static str },
+
+    #[error("{}", empty_file_message(sheet.as_deref()))]
+    EmptyFile { sheet: Option<String> },
+
+    #[error("row {row_number} could not be parsed: {message}; fix the file and upload it again")]
+    Malformed { row_number: u64, message: String },
+
+    #[error("the XLSX workbook could not be read: {message}; open it in a spreadsheet program, save it again and upload the new file")]
+    InvalidWorkbook { message: String },
+
+    #[error("{}", sheet_not_found_message(requested, available))]
+    SheetNotFound { requested: String, available: Vec<String> },
+
+    #[error("invalid format option: {message}")]
+    InvalidOption { message: String },
+}
+
+fn empty_file_message(sheet: Option<&str>) -> String {
+    match sheet {
+        Some(sheet) => format!(
+            "the sheet \"{sheet}\" has no header row; choose a sheet whose first non-empty row names the columns"
+        ),
+        None => "the file has no header row; upload a file whose first line names the columns".to_owned(),
+    }
+}
+
+fn sheet_not_found_message(requested: &str, available: &[String]) -> String {
+    if available.is_empty() {
+        return "the workbook has no worksheets; upload a workbook with at least one worksheet".to_owned();
+    }
+    let names = available.iter().map(|name| format!("\"{name}\"")).collect::<Vec<_>>().join(", ");
+    format!("the workbook has no worksheet {requested}; choose one of {names}")
+}
+
+/// Opens a stored file and reads its header.
+///
+/// `path` is where the file is stored and `original_name` the name it was uploaded
+/// with, whose extension is only a hint because the content decides the format. Gzip
+/// is decompressed as a stream, one level deep. A ZIP archive must be an XLSX workbook.
+/// Anything else is read as CSV unless it is recognizably another format (an old XLS
+/// workbook, PDF, HTML, JSON or other binary data), which is rejected as
+/// [`SourceError::UnsupportedFormat`].
+pub fn open(path: &Path, original_name: &str, options: &FormatOptions) -> Result<Box<dyn RowSource>, SourceError> {
+    let unreadable = |source| SourceError::Unreadable { path: path.to_owned(), source };
+    let hint = NameHint::from_file_name(original_name);
+
+    let mut file = File::open(path).map_err(unreadable)?;
+    let prefix = detect::read_sample(&mut file).map_err(unreadable)?;
+
+    match detect::container(&prefix, &hint)? {
+        Container::Zip => {
+            file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
+            Ok(Box::new(xlsx::XlsxSource::open(file, &hint, options)?))
+        }
+        Container::Gzip => {
+            let compressed = io::Cursor::new(prefix).chain(file);
+            let mut decompressed = flate2::read::MultiGzDecoder::new(compressed);
+            let sample = detect::read_sample(&mut decompressed).map_err(unreadable)?;
+            match detect::container(&sample, &hint)? {
+                Container::Plain => {
+                    Ok(Box::new(csv::CsvSource::open(sample, Box::new(decompressed), path, &hint, options)?))
+                }
+                Container::Zip | Container::Gzip => Err(SourceError::UnsupportedFormat {
+                    found: "a gzip file that contains another archive".to_owned(),
+                    expected: SUPPORTED_FORMATS,
+                }),
+            }
+        }
+        Container::Plain => Ok(Box::new(csv::CsvSource::open(prefix, Box::new(file), path, &hint, options)?)),
+    }
+}
+
+/// Normalizes raw header names by the rules in the module documentation.
+fn name_headers(raw: impl IntoIterator<Item = String>) -> Vec<String> {
+    let bases: Vec<String> = raw
+        .into_iter()
+        .enumerate()
+        .map(|(index, name)| {
+            let trimmed = name.trim();
+            if trimmed.is_empty() { format!("column_{}", index + 1) } else { trimmed.to_owned() }
+        })
+        .collect();
+
+    // A repeated name must not take a name that a later column has in its own right.
+    let reserved: std::collections::HashSet<&str> = bases.iter().map(String::as_str).collect();
+    let mut taken = std::collections::HashSet::new();
+    let mut names = Vec::with_capacity(bases.len());
+    for base in &bases {
+        let name = if taken.contains(base) {
+            (2..)
+                .map(|suffix| format!("{base}_{suffix}"))
+                .find(|candidate| !taken.contains(candidate) && !reserved.contains(candidate.as_str()))
+                .expect("some suffix is free")
+        } else {
+            base.clone()
+        };
+        taken.insert(name.clone());
+        names.push(name);
+    }
+    names
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Fixture files and whole-file reads shared by the tests of the readers.
+
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::{FormatOptions, RowSource, SourceChunk, open};
+
+    /// A file in the temporary directory, removed when dropped.
+    pub struct Fixture {
+        pub path: PathBuf,
+    }
+
+    impl Fixture {
+        pub fn new(name: &str, bytes: &[u8]) -> Self {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let unique = NEXT.fetch_add(1, Ordering::Relaxed);
+            let path = std::env::temp_dir().join(format!("ingest-sources-{}-{unique}-{name}", std::process::id()));
+            std::fs::write(&path, bytes).expect("the temporary directory is writable");
+            Self { path }
+        }
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+
+    /// Returns the path of a file in the shared test data directory.
+    pub fn data_file(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(name)
+    }
+
+    pub fn open_fixture(name: &str, bytes: &[u8], options: &FormatOptions) -> Box<dyn RowSource> {
+        let fixture = Fixture::new(name, bytes);
+        open(&fixture.path, name, options).expect("the fixture opens")
+    }
+
+    /// Reads every remaining row into one chunk.
+    pub fn read_all(source: &mut dyn RowSource) -> SourceChunk {
+        let mut chunk = SourceChunk::default();
+        assert!(source.read_chunk(usize::MAX, &mut chunk).expect("the rows are readable") || chunk.rows_read() == 0);
+        let mut after = SourceChunk::default();
+        assert!(!source.read_chunk(1, &mut after).expect("the end is readable"), "the first read reads every row");
+        chunk
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{Fixture, data_file, open_fixture, read_all};
+    use super::*;
+    use crate::cells::Cell;
+
+    #[test]
+    fn headers_blank_and_duplicate_names() {
+        let raw = ["id", " name ", "", "name", "name_2", "name", "  "].map(String::from);
+        assert_eq!(name_headers(raw), ["id", "name", "column_3", "name_3", "name_2", "name_4", "column_7"]);
+    }
+
+    #[test]
+    fn headers_blank_name_that_is_taken() {
+        let raw = ["column_2", ""].map(String::from);
+        assert_eq!(name_headers(raw), ["column_2", "column_2_2"]);
+    }
+
+    #[test]
+    fn open_missing_file_is_unreadable() {
+        let error = open(Path::new("/nonexistent/upload.csv"), "upload.csv", &FormatOptions::default())
+            .err()
+            .expect("a missing file fails");
+        assert!(matches!(error, SourceError::Unreadable { .. }), "{error}");
+        assert!(error.to_string().contains("/nonexistent/upload.csv"), "{error}");
+    }
+
+    #[test]
+    fn open_empty_file_has_no_header() {
+        let fixture = Fixture::new("empty.csv", b"");
+        let error = open(&fixture.path, "empty.csv", &FormatOptions::default()).err().expect("no header");
+        assert!(matches!(error, SourceError::EmptyFile { sheet: None }), "{error}");
+
+        let blank_lines = Fixture::new("blank.csv", b"\n\r\n  \n");
+        let error = open(&blank_lines.path, "blank.csv", &FormatOptions::default()).err().expect("no header");
+        assert!(matches!(error, SourceError::EmptyFile { sheet: None }), "{error}");
+    }
+
+    #[test]
+    fn open_rejects_other_formats() {
+        let cases: [(&str, &[u8], &str); 6] = [
+            ("old.xls", b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0\0\0", "XLS"),
+            ("report.pdf", b"%PDF-1.7\n%\xE2\xE3", "PDF"),
+            ("image.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "binary"),
+            ("cars.json", b"[{\"name\": \"chevrolet\"}]", "JSON"),
+            ("page.csv", b"<!DOCTYPE html>\n<html><body>Sign in</body></html>", "HTML"),
+            ("archive.zip", b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", "ZIP"),
+        ];
+        for (name, bytes, expected_word) in cases {
+            let fixture = Fixture::new(name, bytes);
+            let error = open(&fixture.path, name, &FormatOptions::default()).err().expect("rejected");
+            let SourceError::UnsupportedFormat { found, expected } = &error else {
+                panic!("{name}: expected UnsupportedFormat, got {error:?}");
+            };
+            assert!(found.contains(expected_word), "{name}: {found}");
+            assert_eq!(*expected, SUPPORTED_FORMATS);
+        }
+    }
+
+    #[test]
+    fn open_detects_gzip_by_content() {
+        // The name says nothing about gzip: the magic bytes decide.
+        let mut compressed = Vec::new();
+        {
+            use std::io::Write;
+            let mut encoder = flate2::write::GzEncoder::new(&mut compressed, flate2::Compression::fast());
+            encoder.write_all(b"code;name\nJFK;Kennedy\n").unwrap();
+            encoder.finish().unwrap();
+        }
+        let mut source = open_fixture("upload.bin", &compressed, &FormatOptions::default());
+        assert_eq!(source.headers(), ["code", "name"]);
+        let chunk = read_all(source.as_mut());
+        assert_eq!(chunk.cells.row(0).collect::<Vec<_>>(), [Cell::Text("JFK"), Cell::Text("Kennedy")]);
+    }
+
+    #[test]
+    fn open_gzip_of_workbook_is_unsupported() {
+        let workbook = std::fs::read(data_file("xlsx/date.xlsx")).unwrap();
+        let mut compressed = Vec::new();
+        {
+            use std::io::Write;
+            let mut encoder = flate2::write::GzEncoder::new(&mut compressed, flate2::Compression::fast());
+            encoder.write_all(&workbook).unwrap();
+            encoder.finish().unwrap();
+        }
+        let fixture = Fixture::new("date.xlsx.gz", &compressed);
+        let error = open(&fixture.path, "date.xlsx.gz", &FormatOptions::default()).err().expect("rejected");
+        assert!(matches!(error, SourceError::UnsupportedFormat { .. }), "{error}");
+    }
+
+    #[test]
+    fn open_truncated_gzip_is_unreadable() {
+        let compressed = std::fs::read(data_file("flights.csv.gz")).unwrap();
+        let fixture = Fixture::new("flights.csv.gz", &compressed[..200_000]);
+        let mut source = open(&fixture.path, "flights.csv.gz", &FormatOptions::default()).expect("the start is readable");
+        let mut chunk = SourceChunk::default();
+        let error = loop {
+            match source.read_chunk(10_000, &mut chunk) {
+                Ok(true) => continue,
+                Ok(false) => panic!("a truncated gzip stream must not end cleanly"),
+                Err(error) => break error,
+            }
+        };
+        assert!(matches!(error, SourceError::Unreadable { .. }), "{error}");
+    }
+
+    #[test]
+    fn chunk_rows_read_counts_rejected_rows() {
+        let mut source = open_fixture("ragged.csv", b"a,b\n1,2\n3\n4,5\n", &FormatOptions::default());
+        let mut chunk = SourceChunk::new(2);
+        assert!(source.read_chunk(2, &mut chunk).unwrap());
+        assert_eq!(chunk.rows_read(), 2);
+        assert_eq!(chunk.row_numbers, [1]);
+        assert_eq!(chunk.rejected.len(), 1);
+
+        assert!(source.read_chunk(2, &mut chunk).unwrap());
+        assert_eq!(chunk.row_numbers, [3]);
+        assert!(chunk.rejected.is_empty());
+
+        assert!(!source.read_chunk(2, &mut chunk).unwrap());
+        assert_eq!(chunk.rows_read(), 0);
+    }
+}
