@@ -1,0 +1,101 @@
+//! The API's error policy.
+//!
+//! Handlers return [`ApiError`]; each variant is a case a client acts on and maps to one
+//! status code. Every error body is JSON with a `message` (one sentence: what went wrong
+//! and what to do), plus `errors` by field for validation failures, as Laravel answers.
+//! Store and task failures become 500 with their detail logged, not shown.
+
+use rocket::http::Status;
+use rocket::response::{self, Responder};
+use rocket::serde::json::Json;
+use rocket::{Request, catch};
+use serde_json::json;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
+    /// A field failed validation: 422 with `errors: {field: [message]}`.
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Invalid { field, message: message.into() }
+    }
+
+    fn status(&self) -> Status {
+        match self {
+            ApiError::NotFound(_) => Status::NotFound,
+            ApiError::BadRequest(_) => Status::BadRequest,
+            ApiError::Conflict(_) => Status::Conflict,
+            ApiError::TooLarge(_) => Status::PayloadTooLarge,
+            ApiError::Invalid { .. } => Status::UnprocessableEntity,
+            ApiError::Store(_) | ApiError::Internal(_) => Status::InternalServerError,
+        }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for ApiError {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        let status = self.status();
+        let body = match &self {
+            ApiError::Invalid { field, message } => json!({ "message": message, "errors": { *field: [message] } }),
+            ApiError::Store(_) | ApiError::Internal(_) => {
+                tracing::error!(error = %self, path = %request.uri(), "request failed");
+                json!({ "message": "The server failed to handle the request; try again later." })
+            }
+            other => json!({ "message": other.to_string() }),
+        };
+        let mut response = Json(body).respond_to(request)?;
+        response.set_status(status);
+        Ok(response)
+    }
+}
+
+fn message(text: &str) -> Json<serde_json::Value> {
+    Json(json!({ "message": text }))
+}
+
+#[catch(400)]
+pub fn bad_request() -> Json<serde_json::Value> {
+    message("The request is malformed; check its body and parameters.")
+}
+
+#[catch(401)]
+pub fn unauthenticated() -> Json<serde_json::Value> {
+    message("Unauthenticated.")
+}
+
+#[catch(404)]
+pub fn not_found() -> Json<serde_json::Value> {
+    message("Not found.")
+}
+
+#[catch(413)]
+pub fn too_large() -> Json<serde_json::Value> {
+    message("The uploaded file is larger than the server accepts; split it or ask the operator to raise INGEST_MAX_UPLOAD_BYTES.")
+}
+
+#[catch(422)]
+pub fn unprocessable() -> Json<serde_json::Value> {
+    message("The request could not be processed; check its fields.")
+}
+
+#[catch(default)]
+pub fn other(status: Status, _request: &Request<'_>) -> Json<serde_json::Value> {
+    message(status.reason().unwrap_or("The request failed."))
+}

@@ -1,0 +1,141 @@
+//! Routes over existing runs: list, show, cancel, retry, errors summary.
+
+use rocket::State;
+use rocket::http::Status;
+use rocket::http::uri::Host;
+use rocket::serde::json::Json;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::AuthenticatedUser;
+use super::errors::ApiError;
+use super::{AppState, views};
+use crate::runs::{RetryError, create_retry};
+use crate::store::runs::{self, CancelOutcome};
+use crate::store::{StoreError, rows};
+
+const DEFAULT_PER_PAGE: i64 = 15;
+const MAX_PER_PAGE: i64 = 100;
+
+#[rocket::get("/?<page>&<per_page>")]
+pub async fn list(
+    _user: AuthenticatedUser,
+    state: &State<AppState>,
+    host: Option<&Host<'_>>,
+    page: Option<&str>,
+    per_page: Option<&str>,
+) -> Result<Json<Value>, ApiError> {
+    // Laravel reads a missing or unparsable page as the first page.
+    let page = page.and_then(|page| page.parse::<i64>().ok()).filter(|page| *page >= 1).unwrap_or(1);
+    let per_page = per_page
+        .and_then(|per_page| per_page.parse::<i64>().ok())
+        .filter(|per_page| *per_page >= 1)
+        .unwrap_or(DEFAULT_PER_PAGE)
+        .min(MAX_PER_PAGE);
+
+    let (found, total) = state.store.run(move |connection| runs::page(connection, page, per_page)).await?;
+    let data = found.iter().map(|run| views::run(run, None)).collect();
+    let base_url = match host {
+        Some(host) => format!("http://{host}{}", state.config.api_prefix),
+        None => state.config.api_prefix.clone(),
+    };
+    Ok(Json(views::page(data, &base_url, page, per_page, total)))
+}
+
+#[rocket::get("/<id>", rank = 2)]
+pub async fn show(id: i64, _user: AuthenticatedUser, state: &State<AppState>) -> Result<Json<Value>, ApiError> {
+    let limit = state.config.run_rows_limit;
+    let (run, stored) = state
+        .store
+        .run(move |connection| {
+            let Some(run) = runs::find(connection, id)? else { return Ok(None) };
+            let stored = rows::first_rows(connection, id, limit)?;
+            Ok(Some((run, stored)))
+        })
+        .await?
+        .ok_or_else(|| run_not_found(id))?;
+    Ok(Json(json!({ "data": views::run(&run, Some(&stored)) })))
+}
+
+#[rocket::post("/<id>/cancel", rank = 3)]
+pub async fn cancel(id: i64, _user: AuthenticatedUser, state: &State<AppState>) -> Result<Json<Value>, ApiError> {
+    match state.store.run(move |connection| runs::request_cancel(connection, id)).await? {
+        CancelOutcome::Requested | CancelOutcome::CancelledBeforeStart => {
+            tracing::info!(run_id = id, "run cancellation requested");
+            Ok(Json(json!({ "message": "Cancellation request sent." })))
+        }
+        CancelOutcome::AlreadyFinished(status) => Err(ApiError::BadRequest(format!(
+            "Run {id} has already finished with status {}; only pending or processing runs can be cancelled.",
+            status.as_str()
+        ))),
+        CancelOutcome::NotFound => Err(run_not_found(id)),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RetryRequest {
+    #[serde(default)]
+    dry_run: Option<bool>,
+}
+
+#[rocket::post("/<id>/retry", data = "<body>", rank = 3)]
+pub async fn retry(
+    id: i64,
+    user: AuthenticatedUser,
+    state: &State<AppState>,
+    body: Option<Json<RetryRequest>>,
+) -> Result<(Status, Json<Value>), ApiError> {
+    let dry_run = body.and_then(|body| body.dry_run).unwrap_or(false);
+    let created = state
+        .store
+        .run(move |connection| Ok(create_retry(connection, id, Some(user.id), dry_run)))
+        .await?;
+    let run = created.map_err(|error| match error {
+        RetryError::NotFound(id) => run_not_found(id),
+        RetryError::NoFailedRows(_) => ApiError::BadRequest(format!("Run {id} has no failed rows to retry.")),
+        error @ RetryError::AlreadyRetrying { .. } => ApiError::Conflict(sentence(&error.to_string())),
+        RetryError::Store(error) => ApiError::Store(error),
+    })?;
+    state.runs.wake.notify_one();
+    tracing::info!(run_id = run.id, retried_from = id, "retry run created");
+    Ok((Status::Accepted, Json(json!({ "data": views::run(&run, None) }))))
+}
+
+#[rocket::get("/<id>/errors/summary")]
+pub async fn errors_summary(id: i64, _user: AuthenticatedUser, state: &State<AppState>) -> Result<Json<Value>, ApiError> {
+    let summary = state
+        .store
+        .run(move |connection| {
+            if runs::find(connection, id)?.is_none() {
+                return Ok(None);
+            }
+            let total = runs::failed_row_count(connection, id)?;
+            let errors = rows::error_summary(connection, id)?;
+            let validation = rows::validation_summary(connection, id)?;
+            Ok::<_, StoreError>(Some(json!({
+                "total_failed_rows": total,
+                "error_summary": errors,
+                "validation_summary": validation,
+            })))
+        })
+        .await?
+        .ok_or_else(|| run_not_found(id))?;
+    Ok(Json(json!({ "data": summary })))
+}
+
+pub fn run_not_found(id: i64) -> ApiError {
+    ApiError::NotFound(format!("Run {id} not found."))
+}
+
+/// Capitalises an error's text and ends it with a period, as the API's messages read.
+pub fn sentence(text: &str) -> String {
+    let mut characters = text.chars();
+    let mut sentence: String = match characters.next() {
+        Some(first) => first.to_uppercase().chain(characters).collect(),
+        None => String::new(),
+    };
+    if !sentence.ends_with('.') {
+        sentence.push('.');
+    }
+    sentence
+}

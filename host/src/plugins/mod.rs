@@ -1,0 +1,48 @@
+//! The importer runtime: wasmtime components loaded from the plugins directory, called
+//! in a sandbox. This module never touches the database; what an importer asks of the
+//! host goes through [`HostServices`], which the run engine provides.
+
+pub mod bindings;
+pub mod description;
+pub mod engine;
+pub mod instance;
+pub mod registry;
+
+use std::path::PathBuf;
+
+pub use description::Description;
+pub use instance::{ChunkResult, GuestFault, ImporterInstance, RowFailure};
+pub use registry::{LoadError, Registry};
+
+/// One compiled, checked version of an importer. A run holds an `Arc` to the version it
+/// started with, so replacing the file never changes a run in flight.
+pub struct LoadedImporter {
+    pub description: Description,
+    pub pre: bindings::ImporterWorldPre<instance::GuestState>,
+    pub file: PathBuf,
+    pub loaded_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl LoadedImporter {
+    /// `slug@version`, the name every message about this importer uses.
+    pub fn label(&self) -> String {
+        format!("{}@{}", self.description.slug, self.description.version)
+    }
+}
+
+/// What the host does on an importer's behalf.
+pub trait HostServices: Send + Sync {
+    /// Finds (or creates, with `create_missing`) the `id` of the row of `table` whose
+    /// `column` equals each value.
+    fn relate(&self, table: &str, column: &str, values: &[String], create_missing: bool)
+    -> Result<Vec<Option<i64>>, String>;
+}
+
+/// Host services for calls that must not reach the database, such as `describe`.
+pub struct NoHostServices;
+
+impl HostServices for NoHostServices {
+    fn relate(&self, _: &str, _: &str, _: &[String], _: bool) -> Result<Vec<Option<i64>>, String> {
+        Err("relate is not available while the importer describes itself".into())
+    }
+}

@@ -1,0 +1,178 @@
+//! Importers by slug, loaded from the plugins directory.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use serde::Serialize;
+use wasmtime::Engine;
+use wasmtime::component::{Component, Linker};
+
+use super::bindings::{CONTRACT_PACKAGE, ImporterWorldPre, SUPPORTED_CONTRACTS};
+use super::description::Description;
+use super::instance::{GuestState, ImporterInstance, add_to_linker};
+use super::{HostServices, LoadedImporter, NoHostServices};
+use crate::config::SandboxLimits;
+
+/// Why a file could not become an importer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LoadError {
+    #[error("{file}: cannot read or compile the component: {message}")]
+    Compile { file: String, message: String },
+    #[error(
+        "{file}: built against {found}, but this host supports {CONTRACT_PACKAGE}@{}; rebuild it with a supported SDK",
+        SUPPORTED_CONTRACTS.join(", ")
+    )]
+    UnsupportedContract { file: String, found: String },
+    #[error("{file}: its describe call failed: {message}")]
+    Describe { file: String, message: String },
+    #[error("{file}: invalid description: {message}")]
+    InvalidDescription { file: String, message: String },
+    #[error("{file}: slug {slug} is already served by {other}; give one of them another slug")]
+    DuplicateSlug { file: String, slug: String, other: String },
+}
+
+/// A file in the plugins directory that failed to load.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub file: String,
+    pub error: String,
+}
+
+pub struct Registry {
+    engine: Engine,
+    linker: Linker<GuestState>,
+    limits: SandboxLimits,
+    importers: RwLock<HashMap<String, Arc<LoadedImporter>>>,
+    rejected: RwLock<Vec<Rejected>>,
+}
+
+impl Registry {
+    pub fn new(engine: Engine, limits: SandboxLimits) -> anyhow::Result<Self> {
+        let mut linker = Linker::new(&engine);
+        add_to_linker(&mut linker)?;
+        Ok(Self {
+            engine,
+            linker,
+            limits,
+            importers: RwLock::default(),
+            rejected: RwLock::default(),
+        })
+    }
+
+    pub fn get(&self, slug: &str) -> Option<Arc<LoadedImporter>> {
+        self.importers.read().expect("registry lock poisoned").get(slug).cloned()
+    }
+
+    /// Every registered importer, by slug.
+    pub fn all(&self) -> Vec<Arc<LoadedImporter>> {
+        let mut importers: Vec<_> = self.importers.read().expect("registry lock poisoned").values().cloned().collect();
+        importers.sort_by(|left, right| left.description.slug.cmp(&right.description.slug));
+        importers
+    }
+
+    pub fn rejected(&self) -> Vec<Rejected> {
+        self.rejected.read().expect("registry lock poisoned").clone()
+    }
+
+    /// Loads every `.wasm` file of `dir`, in name order; a slug claimed by an earlier
+    /// file makes a later file's load fail.
+    pub fn load_dir(&self, dir: &Path) -> std::io::Result<()> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|extension| extension == "wasm"))
+            .collect();
+        files.sort();
+
+        for file in files {
+            match self.load_file(&file) {
+                Ok(importer) => {
+                    tracing::info!(
+                        importer = %importer.description.slug,
+                        version = %importer.description.version,
+                        file = %file.display(),
+                        "importer loaded"
+                    );
+                }
+                Err(error) => {
+                    tracing::warn!(file = %file.display(), %error, "importer rejected");
+                    self.rejected
+                        .write()
+                        .expect("registry lock poisoned")
+                        .push(Rejected { file: file.display().to_string(), error: error.to_string() });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Compiles, checks and registers one file.
+    pub fn load_file(&self, file: &Path) -> Result<Arc<LoadedImporter>, LoadError> {
+        let label = file.display().to_string();
+        let importer = Arc::new(self.compile(file)?);
+        let slug = importer.description.slug.clone();
+
+        let mut importers = self.importers.write().expect("registry lock poisoned");
+        if let Some(other) = importers.get(&slug).filter(|other| other.file != importer.file) {
+            return Err(LoadError::DuplicateSlug { file: label, slug, other: other.file.display().to_string() });
+        }
+        importers.insert(slug, importer.clone());
+        Ok(importer)
+    }
+
+    fn compile(&self, file: &Path) -> Result<LoadedImporter, LoadError> {
+        let label = file.display().to_string();
+        let compile_error = |error: wasmtime::Error| LoadError::Compile { file: label.clone(), message: format!("{error:#}") };
+
+        let component = Component::from_file(&self.engine, file).map_err(compile_error)?;
+        check_contract(&self.engine, &component, &label)?;
+        let pre = self.linker.instantiate_pre(&component).map_err(compile_error)?;
+        let pre = ImporterWorldPre::new(pre).map_err(compile_error)?;
+
+        let description = describe(&pre, self.limits, &label)?;
+        description
+            .validate()
+            .map_err(|message| LoadError::InvalidDescription { file: label.clone(), message })?;
+
+        Ok(LoadedImporter {
+            description,
+            pre,
+            file: file.to_path_buf(),
+            loaded_at: chrono::Utc::now(),
+        })
+    }
+}
+
+/// Rejects a component that exports another version of the importer interface, which
+/// would otherwise fail later with wasmtime's less helpful linking error.
+fn check_contract(engine: &Engine, component: &Component, file: &str) -> Result<(), LoadError> {
+    let prefix = format!("{CONTRACT_PACKAGE}/importer@");
+    let exported: Vec<String> = component
+        .component_type()
+        .exports(engine)
+        .map(|(name, _)| name.to_owned())
+        .filter(|name| name.starts_with(&prefix))
+        .collect();
+    let supported = exported.iter().any(|name| SUPPORTED_CONTRACTS.contains(&&name[prefix.len()..]));
+    if supported {
+        return Ok(());
+    }
+    let found = exported.first().cloned().unwrap_or_else(|| format!("no {CONTRACT_PACKAGE}/importer export"));
+    Err(LoadError::UnsupportedContract { file: file.to_owned(), found })
+}
+
+fn describe(pre: &ImporterWorldPre<GuestState>, limits: SandboxLimits, file: &str) -> Result<Description, LoadError> {
+    // A placeholder importer so the instance machinery can run `describe` before the
+    // description exists.
+    let probe = Arc::new(LoadedImporter {
+        description: Description::placeholder(file),
+        pre: pre.clone(),
+        file: PathBuf::from(file),
+        loaded_at: chrono::Utc::now(),
+    });
+    let services: Arc<dyn HostServices> = Arc::new(NoHostServices);
+    let mut instance = ImporterInstance::new(probe, limits, services);
+    instance
+        .describe()
+        .map_err(|fault| LoadError::Describe { file: file.to_owned(), message: fault.to_string() })
+}

@@ -1,0 +1,87 @@
+//! The run engine: workers that claim runs from the database and import them chunk by
+//! chunk through their importer.
+//!
+//! Each chunk's target writes, remembered rows and counters commit in one transaction,
+//! and a run's `next_row` says how many source rows are committed, so a run whose
+//! worker died is claimed again once its lease runs out and resumes where it stopped.
+
+mod process;
+mod retry;
+mod row_data;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+pub use retry::{RetryError, create_retry};
+
+use crate::config::Config;
+use crate::plugins::{HostServices, Registry};
+use crate::store::Store;
+use crate::targets::{RelateService, TablePolicy};
+
+/// Everything a worker needs to process runs.
+pub struct RunContext {
+    pub store: Store,
+    pub registry: Arc<Registry>,
+    pub config: Config,
+    pub policy: TablePolicy,
+    pub services: Arc<dyn HostServices>,
+    /// Woken when a run is created, so an idle worker starts it at once.
+    pub wake: Notify,
+    /// Names this process in run leases.
+    pub node_id: String,
+}
+
+impl RunContext {
+    pub fn new(store: Store, registry: Arc<Registry>, config: Config) -> Arc<Self> {
+        let policy = TablePolicy { allowed: config.target_tables.clone(), create_missing: config.create_target_tables };
+        let services = Arc::new(RelateService::new(store.clone(), policy.clone()));
+        let node_id = format!("{}-{}", std::process::id(), rand::random::<u32>());
+        Arc::new(Self { store, registry, config, policy, services, wake: Notify::new(), node_id })
+    }
+}
+
+/// How long an idle worker waits before it looks for runs again without being woken:
+/// runs created by another node, or whose lease ran out, are found this way.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+/// Starts `config.workers` tasks that claim and process runs until the process ends.
+pub fn start_workers(context: Arc<RunContext>) {
+    for worker in 0..context.config.workers.max(1) {
+        let context = context.clone();
+        tokio::spawn(async move {
+            loop {
+                let claimed = {
+                    let context = context.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let mut connection = context.store.connection()?;
+                        crate::store::runs::claim_next(&mut connection, &context.node_id, context.config.lease)
+                    })
+                    .await
+                };
+                match claimed {
+                    Ok(Ok(Some(run))) => {
+                        let context = context.clone();
+                        let outcome = tokio::task::spawn_blocking(move || process::process_run(&context, run)).await;
+                        if let Err(error) = outcome {
+                            tracing::error!(worker, %error, "run worker panicked; the run is retried when its lease runs out");
+                        }
+                    }
+                    Ok(Ok(None)) => {
+                        let _ = tokio::time::timeout(IDLE_POLL, context.wake.notified()).await;
+                    }
+                    Ok(Err(error)) => {
+                        tracing::error!(worker, %error, "claiming a run failed");
+                        tokio::time::sleep(IDLE_POLL).await;
+                    }
+                    Err(error) => {
+                        tracing::error!(worker, %error, "claiming a run failed");
+                        tokio::time::sleep(IDLE_POLL).await;
+                    }
+                }
+            }
+        });
+    }
+}
