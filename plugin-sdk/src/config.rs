@@ -1,0 +1,441 @@
+//! The fluent builder that describes an importer: [`IngestConfig`] for the importer and its
+//! target table, [`Column`] for each target column.
+
+use crate::bindings::ingest::importer::types::{ColumnType, DuplicateStrategy, SourceKind};
+use crate::pipeline::{ConfigError, Pipeline};
+use crate::row::{Record, Row, RowError};
+use crate::transform::{Transform, TransformFn};
+use crate::validate::{Validator, ValidatorFn};
+use crate::value::Value;
+
+/// Rows per chunk when the importer does not set a chunk size.
+pub const DEFAULT_CHUNK_SIZE: u32 = 1000;
+
+pub(crate) type ComputeFn = dyn for<'a, 'r> Fn(&'r Row<'a>) -> Result<Value<'a>, String> + Send + Sync;
+pub(crate) type ConditionFn = dyn for<'a, 'r> Fn(&'r Row<'a>) -> bool + Send + Sync;
+pub(crate) type BeforeRowFn = dyn for<'a, 'r> Fn(&'r Row<'a>) -> Result<(), RowError> + Send + Sync;
+pub(crate) type RecordHookFn =
+    dyn for<'a, 'r, 'h> Fn(&'h Row<'a>, &'h mut Record<'r, 'a>) -> Result<(), RowError> + Send + Sync;
+
+/// One name or several, for arguments such as header aliases and key columns:
+/// `"carrier"`, `["species", "sample_number"]` or a `Vec<String>`.
+pub trait IntoNames {
+    fn into_names(self) -> Vec<String>;
+}
+
+impl IntoNames for &str {
+    fn into_names(self) -> Vec<String> {
+        vec![self.to_owned()]
+    }
+}
+
+impl IntoNames for String {
+    fn into_names(self) -> Vec<String> {
+        vec![self]
+    }
+}
+
+impl<const N: usize> IntoNames for [&str; N] {
+    fn into_names(self) -> Vec<String> {
+        self.iter().map(|name| name.to_string()).collect()
+    }
+}
+
+impl IntoNames for &[&str] {
+    fn into_names(self) -> Vec<String> {
+        self.iter().map(|name| name.to_string()).collect()
+    }
+}
+
+impl IntoNames for Vec<&str> {
+    fn into_names(self) -> Vec<String> {
+        self.into_iter().map(str::to_owned).collect()
+    }
+}
+
+impl IntoNames for Vec<String> {
+    fn into_names(self) -> Vec<String> {
+        self
+    }
+}
+
+/// Describes an importer: where its rows come from, the table they go to, and how each
+/// row becomes a record. Mirrors the `IngestConfig` of Laravel Ingest.
+///
+/// ```
+/// use ingest_importer_sdk::{Column, DuplicateStrategy, IngestConfig, validate::between};
+///
+/// let config = IngestConfig::new("airport-importer")
+///     .target("airports")
+///     .keyed_by("iata")
+///     .on_duplicate(DuplicateStrategy::Update)
+///     .null_markers(["NA"])
+///     .column(Column::text("iata").required())
+///     .column(Column::float("latitude").validate(between(-90.0, 90.0)));
+/// assert!(config.build().is_ok());
+/// ```
+pub struct IngestConfig {
+    pub(crate) slug: String,
+    pub(crate) name: Option<String>,
+    pub(crate) version: Option<String>,
+    pub(crate) source: SourceKind,
+    pub(crate) target: String,
+    pub(crate) columns: Vec<Column>,
+    pub(crate) keyed_by: Vec<String>,
+    pub(crate) duplicates: DuplicateStrategy,
+    pub(crate) newer_by: Vec<String>,
+    pub(crate) chunk_size: u32,
+    pub(crate) atomic_chunks: bool,
+    pub(crate) strict_headers: bool,
+    pub(crate) null_markers: Vec<String>,
+    pub(crate) extra_headers: Vec<String>,
+    pub(crate) before_row: Vec<Box<BeforeRowFn>>,
+    pub(crate) record_hooks: Vec<Box<RecordHookFn>>,
+}
+
+impl IngestConfig {
+    /// Starts the description of the importer registered under `slug`, which is also its
+    /// name in the API (`POST /upload/{slug}`).
+    ///
+    /// The name defaults to the slug, and the version to the importer crate's version,
+    /// which [`export_importer!`](crate::export_importer) passes. Rows come from an upload,
+    /// duplicates are skipped, and chunks of 1000 rows are not atomic. Headers are not
+    /// strict, and only empty cells are null.
+    pub fn new(slug: impl Into<String>) -> Self {
+        Self {
+            slug: slug.into(),
+            name: None,
+            version: None,
+            source: SourceKind::Upload,
+            target: String::new(),
+            columns: Vec::new(),
+            keyed_by: Vec::new(),
+            duplicates: DuplicateStrategy::Skip,
+            newer_by: Vec::new(),
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            atomic_chunks: false,
+            strict_headers: false,
+            null_markers: Vec::new(),
+            extra_headers: Vec::new(),
+            before_row: Vec::new(),
+            record_hooks: Vec::new(),
+        }
+    }
+
+    /// Sets the human-readable name shown in `GET /importers`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the version shown in `GET /importers`, in place of the crate's version.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// Sets the version unless [`IngestConfig::version`] already did. The export macro
+    /// passes the importer crate's version here.
+    pub fn default_version(mut self, version: impl Into<String>) -> Self {
+        self.version.get_or_insert_with(|| version.into());
+        self
+    }
+
+    /// Sets where rows come from. The default is [`SourceKind::Upload`].
+    pub fn source(mut self, source: SourceKind) -> Self {
+        self.source = source;
+        self
+    }
+
+    /// Sets the table that records are written to.
+    pub fn target(mut self, table: impl Into<String>) -> Self {
+        self.target = table.into();
+        self
+    }
+
+    /// Adds a target column. Records contain the columns in the order they are added.
+    pub fn column(mut self, column: Column) -> Self {
+        self.columns.push(column);
+        self
+    }
+
+    /// Sets the key columns that identify a row of the target, one name or several for a
+    /// composite key. Key columns are required.
+    pub fn keyed_by(mut self, columns: impl IntoNames) -> Self {
+        self.keyed_by = columns.into_names();
+        self
+    }
+
+    /// Sets what the host does with a record whose key already exists. The default is
+    /// [`DuplicateStrategy::Skip`]. Use [`IngestConfig::update_if_newer`] for
+    /// [`DuplicateStrategy::UpdateIfNewer`], which needs its timestamp columns.
+    pub fn on_duplicate(mut self, strategy: DuplicateStrategy) -> Self {
+        self.duplicates = strategy;
+        self
+    }
+
+    /// Overwrites an existing row only when the record's `columns` are later than the
+    /// row's.
+    pub fn update_if_newer(mut self, columns: impl IntoNames) -> Self {
+        self.duplicates = DuplicateStrategy::UpdateIfNewer;
+        self.newer_by = columns.into_names();
+        self
+    }
+
+    /// Sets the number of rows the host sends in one `process` call.
+    pub fn chunk_size(mut self, rows: u32) -> Self {
+        self.chunk_size = rows;
+        self
+    }
+
+    /// Makes each chunk all-or-nothing: one failed row fails the chunk, and none of its
+    /// records are written.
+    pub fn atomic(mut self) -> Self {
+        self.atomic_chunks = true;
+        self
+    }
+
+    /// Makes the run fail when the file has a header that no column reads.
+    pub fn strict_headers(mut self) -> Self {
+        self.strict_headers = true;
+        self
+    }
+
+    /// Treats text cells equal to one of `markers` (after trimming, case-sensitive), such
+    /// as `NA`, as empty in every column.
+    pub fn null_markers(mut self, markers: impl IntoNames) -> Self {
+        self.null_markers = markers.into_names();
+        self
+    }
+
+    /// Declares a header that hooks read but no column maps, so that strict headers accept
+    /// it. The header is optional.
+    pub fn expect_header(mut self, header: impl Into<String>) -> Self {
+        self.extra_headers.push(header.into());
+        self
+    }
+
+    /// Adds a hook that runs before the row's columns are mapped. Returning a
+    /// [`RowError`] skips or fails the row.
+    pub fn before_row<F>(mut self, hook: F) -> Self
+    where
+        F: for<'a, 'r> Fn(&'r Row<'a>) -> Result<(), RowError> + Send + Sync + 'static,
+    {
+        self.before_row.push(Box::new(hook));
+        self
+    }
+
+    /// Adds a hook that runs once the row's columns are mapped, validated, related and
+    /// converted, and only when all of that succeeded. It can read and set values, add
+    /// validation errors, or return a [`RowError`] to skip or fail the row. Values it sets
+    /// are converted to their column's type afterwards. A relation that creates missing
+    /// rows has already run, so a row the hook fails may leave such a row behind.
+    pub fn on_record<F>(mut self, hook: F) -> Self
+    where
+        F: for<'a, 'r, 'h> Fn(&'h Row<'a>, &'h mut Record<'r, 'a>) -> Result<(), RowError> + Send + Sync + 'static,
+    {
+        self.record_hooks.push(Box::new(hook));
+        self
+    }
+
+    /// Checks the description and returns the pipeline that runs it.
+    pub fn build(self) -> Result<Pipeline, ConfigError> {
+        Pipeline::new(self)
+    }
+}
+
+/// The source of a column's value.
+pub(crate) enum Source {
+    /// The cell under the first of these headers that the file has, or under the
+    /// column's own name when the list is empty.
+    Header(Vec<String>),
+    /// A value computed from the whole row, which reads the listed headers.
+    Computed {
+        headers: Vec<String>,
+        compute: Box<ComputeFn>,
+    },
+}
+
+/// A step of a column's pipeline.
+pub(crate) enum Step {
+    Transform(Box<dyn Transform>),
+    Validate(Box<dyn Validator>),
+}
+
+/// A lookup of the id of a row of another table, done by the host in one batch per chunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    pub(crate) table: String,
+    pub(crate) column: String,
+    pub(crate) create_missing: bool,
+}
+
+impl Relation {
+    /// Looks the value up in `column` of `table`. A value that matches no row fails the
+    /// record's row with "The selected … is invalid."
+    pub fn new(table: impl Into<String>, column: impl Into<String>) -> Self {
+        Self {
+            table: table.into(),
+            column: column.into(),
+            create_missing: false,
+        }
+    }
+
+    /// Makes the host insert a row holding only the looked-up column for a value that
+    /// matches none, and use its id.
+    pub fn create_missing(mut self) -> Self {
+        self.create_missing = true;
+        self
+    }
+}
+
+/// A typed target column and the steps that produce its value from a row.
+///
+/// The value is read from the column's source header (by default the header named like
+/// the column), then passes through the steps in the order they were added: transforms
+/// change it, validators reject it. At the end it is converted to the column's type. A
+/// value that does not convert fails the row with a validation error on the column.
+pub struct Column {
+    pub(crate) name: String,
+    pub(crate) column_type: ColumnType,
+    pub(crate) source: Source,
+    pub(crate) condition: Option<Box<ConditionFn>>,
+    pub(crate) steps: Vec<Step>,
+    pub(crate) required: bool,
+    pub(crate) relation: Option<Relation>,
+}
+
+impl Column {
+    pub fn new(name: impl Into<String>, column_type: ColumnType) -> Self {
+        Self {
+            name: name.into(),
+            column_type,
+            source: Source::Header(Vec::new()),
+            condition: None,
+            steps: Vec::new(),
+            required: false,
+            relation: None,
+        }
+    }
+
+    pub fn text(name: impl Into<String>) -> Self {
+        Self::new(name, ColumnType::Text)
+    }
+
+    pub fn integer(name: impl Into<String>) -> Self {
+        Self::new(name, ColumnType::Integer)
+    }
+
+    pub fn float(name: impl Into<String>) -> Self {
+        Self::new(name, ColumnType::Float)
+    }
+
+    pub fn boolean(name: impl Into<String>) -> Self {
+        Self::new(name, ColumnType::Boolean)
+    }
+
+    pub fn date(name: impl Into<String>) -> Self {
+        Self::new(name, ColumnType::Date)
+    }
+
+    pub fn date_time(name: impl Into<String>) -> Self {
+        Self::new(name, ColumnType::DateTime)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn column_type(&self) -> ColumnType {
+        self.column_type
+    }
+
+    /// Reads the column from the header `headers`, or from the first of several aliases
+    /// that the file has: `.from(["email", "E-Mail"])`.
+    pub fn from(mut self, headers: impl IntoNames) -> Self {
+        self.source = Source::Header(headers.into_names());
+        self
+    }
+
+    /// Computes the column's value from the whole row instead of one header. `headers`
+    /// names the headers the closure reads, so that the header check expects them.
+    pub fn compute<F>(mut self, headers: impl IntoNames, compute: F) -> Self
+    where
+        F: for<'a, 'r> Fn(&'r Row<'a>) -> Result<Value<'a>, String> + Send + Sync + 'static,
+    {
+        self.source = Source::Computed {
+            headers: headers.into_names(),
+            compute: Box::new(compute),
+        };
+        self
+    }
+
+    /// Maps the column only for rows where `condition` is true. Other rows get null.
+    pub fn when<F>(mut self, condition: F) -> Self
+    where
+        F: for<'a, 'r> Fn(&'r Row<'a>) -> bool + Send + Sync + 'static,
+    {
+        self.condition = Some(Box::new(condition));
+        self
+    }
+
+    /// Adds a transform, such as [`transform::lowercase`](crate::transform::lowercase), to
+    /// the column's steps.
+    pub fn transform(mut self, transform: impl Transform + 'static) -> Self {
+        self.steps.push(Step::Transform(Box::new(transform)));
+        self
+    }
+
+    /// Adds a closure that changes the value to the column's steps. It also receives the
+    /// row. An error message fails the row with a validation error on the column.
+    pub fn transform_with<F>(self, transform: F) -> Self
+    where
+        F: for<'a, 'r> Fn(Value<'a>, &'r Row<'a>) -> Result<Value<'a>, String> + Send + Sync + 'static,
+    {
+        self.transform(TransformFn(transform))
+    }
+
+    /// Adds a validator, such as [`validate::between`](crate::validate::between), to the
+    /// column's steps.
+    pub fn validate(mut self, validator: impl Validator + 'static) -> Self {
+        self.steps.push(Step::Validate(Box::new(validator)));
+        self
+    }
+
+    /// Adds a closure that accepts or rejects the value to the column's steps.
+    pub fn validate_with<F>(self, validator: F) -> Self
+    where
+        F: Fn(&Value<'_>, &Row<'_>) -> Result<(), String> + Send + Sync + 'static,
+    {
+        self.validate(ValidatorFn(validator))
+    }
+
+    /// Requires the column's header in the file and a value in every row: an empty cell
+    /// fails the row with "The … field is required." The column is not nullable.
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// Replaces the value with the id of the row of another table that it names. The
+    /// column must be an integer column.
+    pub fn relate(mut self, relation: Relation) -> Self {
+        self.relation = Some(relation);
+        self
+    }
+
+    /// Returns the column's name as validation messages spell it: `date_egg` becomes
+    /// `date egg`.
+    pub(crate) fn label(&self) -> String {
+        self.name.replace('_', " ")
+    }
+
+    /// Returns the headers the column reads, the preferred one first.
+    pub(crate) fn source_headers(&self) -> Vec<String> {
+        match &self.source {
+            Source::Header(names) if names.is_empty() => vec![self.name.clone()],
+            Source::Header(names) => names.clone(),
+            Source::Computed { headers, .. } => headers.clone(),
+        }
+    }
+}

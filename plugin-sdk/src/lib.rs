@@ -1,0 +1,152 @@
+//! Write ingest importers in Rust.
+//!
+//! An importer is a WebAssembly component that the ingest server loads to turn the rows of
+//! a file into records of a target table. This crate implements the component's side of
+//! the WIT contract (`wit/importer.wit`) and gives the importer author a fluent description
+//! in the style of Laravel Ingest's `IngestConfig`:
+//!
+//! ```
+//! use ingest_importer_sdk::{Column, IngestConfig, Importer};
+//!
+//! struct AirlineImporter;
+//!
+//! impl Importer for AirlineImporter {
+//!     fn config() -> IngestConfig {
+//!         IngestConfig::new("airline-importer")
+//!             .name("Airlines")
+//!             .target("airlines")
+//!             .keyed_by("carrier")
+//!             .column(Column::text("carrier").required())
+//!             .column(Column::text("name").required())
+//!     }
+//! }
+//!
+//! ingest_importer_sdk::export_importer!(AirlineImporter);
+//! # fn main() {}
+//! ```
+//!
+//! The host sends rows in chunks, packed into a few buffers. The SDK decodes them into
+//! typed [`Cell`]s and runs each column's steps. Then it converts every value to its
+//! column's type and packs the records back. A value that fails a step or does not convert fails its row
+//! with a validation error on that column, never the whole chunk.
+
+#[doc(hidden)]
+pub mod bindings;
+mod config;
+mod convert;
+pub mod date;
+mod headers;
+mod host;
+pub mod log;
+mod mapping;
+mod packing;
+mod pipeline;
+mod relate;
+mod row;
+pub mod testing;
+pub mod transform;
+pub mod validate;
+mod value;
+
+pub use bindings::ingest::importer::types::{ColumnType, DuplicateStrategy, SourceKind};
+pub use config::{Column, DEFAULT_CHUNK_SIZE, IngestConfig, IntoNames, Relation};
+pub use date::{Date, DateTime};
+pub use pipeline::{ConfigError, Pipeline, SDK_VERSION};
+pub use row::{Record, Row, RowError};
+pub use transform::Transform;
+pub use validate::Validator;
+pub use value::{Cell, Value};
+
+/// An importer: a type whose [`Importer::config`] describes it. Export it from the crate
+/// with [`export_importer!`].
+pub trait Importer {
+    /// Describes the importer. The SDK calls this once per component instance and keeps
+    /// the result for every chunk.
+    fn config() -> IngestConfig;
+}
+
+/// Exports an [`Importer`] as the component's `importer` interface.
+///
+/// Use it once, in the importer's `cdylib` crate. The importer's version defaults to that
+/// crate's `CARGO_PKG_VERSION`.
+#[macro_export]
+macro_rules! export_importer {
+    ($importer:ty) => {
+        const _: () = {
+            struct IngestGuest;
+
+            static PIPELINE: ::std::sync::OnceLock<$crate::__private::BuiltPipeline> = ::std::sync::OnceLock::new();
+
+            fn pipeline() -> &'static $crate::__private::BuiltPipeline {
+                PIPELINE.get_or_init(|| {
+                    let config = <$importer as $crate::Importer>::config();
+                    $crate::__private::build(config, ::core::env!("CARGO_PKG_VERSION"))
+                })
+            }
+
+            impl $crate::__private::Guest for IngestGuest {
+                fn describe() -> $crate::__private::Description {
+                    $crate::__private::describe(pipeline())
+                }
+
+                fn check_headers(
+                    headers: ::std::vec::Vec<::std::string::String>,
+                ) -> ::core::result::Result<(), ::std::string::String> {
+                    $crate::__private::check_headers(pipeline(), &headers)
+                }
+
+                fn process(
+                    chunk: $crate::__private::Chunk,
+                ) -> ::core::result::Result<$crate::__private::ChunkResult, ::std::string::String> {
+                    $crate::__private::process(pipeline(), &chunk)
+                }
+            }
+
+            $crate::bindings::export_guest!(IngestGuest with_types_in $crate::bindings);
+        };
+    };
+}
+
+/// Support code for the expansion of [`export_importer!`], not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::bindings::exports::ingest::importer::importer::Guest;
+    pub use crate::bindings::ingest::importer::types::{Chunk, ChunkResult, Description};
+
+    use crate::IngestConfig;
+    use crate::host::ComponentHost;
+    use crate::pipeline::Pipeline;
+
+    /// The importer's pipeline, or the message of its invalid description.
+    pub type BuiltPipeline = Result<Pipeline, String>;
+
+    pub fn build(config: IngestConfig, crate_version: &str) -> BuiltPipeline {
+        config
+            .default_version(crate_version)
+            .build()
+            .map_err(|error| error.to_string())
+    }
+
+    /// Returns the description. An invalid description is logged and traps, because
+    /// `describe` cannot return an error and the host must not register the importer.
+    pub fn describe(pipeline: &BuiltPipeline) -> Description {
+        match pipeline {
+            Ok(pipeline) => pipeline.description(),
+            Err(message) => {
+                crate::log::error(message);
+                panic!("{message}");
+            }
+        }
+    }
+
+    pub fn check_headers(pipeline: &BuiltPipeline, headers: &[String]) -> Result<(), String> {
+        pipeline
+            .as_ref()
+            .map_err(Clone::clone)?
+            .check_headers(headers, &ComponentHost)
+    }
+
+    pub fn process(pipeline: &BuiltPipeline, chunk: &Chunk) -> Result<ChunkResult, String> {
+        pipeline.as_ref().map_err(Clone::clone)?.process(chunk, &ComponentHost)
+    }
+}

@@ -1,0 +1,251 @@
+//! Native tests of an importer, without WebAssembly or a server.
+//!
+//! A [`Harness`] runs an [`IngestConfig`] the way the host does: it checks the header row,
+//! packs the rows into chunks of the importer's chunk size, calls `process` on each chunk,
+//! and unpacks the records. Relation lookups go to a closure the test supplies.
+//!
+//! ```
+//! use ingest_importer_sdk::testing::{Harness, Outcome};
+//! use ingest_importer_sdk::{Cell, Column, IngestConfig, Value};
+//!
+//! let harness = Harness::new(
+//!     IngestConfig::new("airline-importer")
+//!         .target("airlines")
+//!         .keyed_by("carrier")
+//!         .column(Column::text("carrier").required())
+//!         .column(Column::text("name").required()),
+//! );
+//! let report = harness
+//!     .run(&["carrier", "name"], &[vec![Cell::Text("9E"), Cell::Text("Endeavor Air Inc.")]])
+//!     .unwrap();
+//! assert_eq!(report.records().next().unwrap(), &[Value::text("9E"), Value::text("Endeavor Air Inc.")]);
+//! ```
+
+use std::cell::RefCell;
+
+use crate::bindings::ingest::importer::host::LogLevel;
+pub use crate::bindings::ingest::importer::host::RelateRequest;
+use crate::bindings::ingest::importer::types::{Chunk, Description};
+use crate::config::IngestConfig;
+use crate::host::Host;
+use crate::mapping::{OUTCOME_FAILED, OUTCOME_RECORD, OUTCOME_SKIPPED};
+use crate::packing::{CellsWriter, unpack};
+use crate::pipeline::Pipeline;
+use crate::value::{Cell, Value};
+
+type RelateFn = dyn Fn(&RelateRequest) -> Result<Vec<Option<i64>>, String>;
+
+/// Runs an importer's pipeline on rows given in the test.
+pub struct Harness {
+    pipeline: Pipeline,
+    relate: Option<Box<RelateFn>>,
+    relate_requests: RefCell<Vec<RelateRequest>>,
+    log: RefCell<Vec<String>>,
+}
+
+impl Harness {
+    /// Builds the pipeline, or panics with the description's problems when it is invalid.
+    pub fn new(config: IngestConfig) -> Self {
+        let pipeline = config.build().unwrap_or_else(|error| panic!("{error}"));
+        Self {
+            pipeline,
+            relate: None,
+            relate_requests: RefCell::new(Vec::new()),
+            log: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Sends the importer's relation lookups, one batched request at a time, to `relate`.
+    /// Without it, a lookup fails the chunk.
+    pub fn with_relate<F>(mut self, relate: F) -> Self
+    where
+        F: Fn(&RelateRequest) -> Result<Vec<Option<i64>>, String> + 'static,
+    {
+        self.relate = Some(Box::new(relate));
+        self
+    }
+
+    #[cfg(test)]
+    pub(crate) fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    pub fn description(&self) -> Description {
+        self.pipeline.description()
+    }
+
+    /// Checks a header row as `check-headers` does.
+    pub fn check_headers(&self, headers: &[&str]) -> Result<(), String> {
+        let headers: Vec<String> = headers.iter().map(|header| header.to_string()).collect();
+        self.pipeline.check_headers(&headers, self)
+    }
+
+    /// Checks the headers, then processes `rows` in chunks of the importer's chunk size.
+    /// Returns the first error that `check-headers` or `process` returns.
+    pub fn run(&self, headers: &[&str], rows: &[Vec<Cell<'_>>]) -> Result<Report, String> {
+        self.check_headers(headers)?;
+        let headers: Vec<String> = headers.iter().map(|header| header.to_string()).collect();
+        let chunk_size = self.pipeline.description().chunk_size as usize;
+        let mut outcomes = Vec::with_capacity(rows.len());
+        let mut first_row = 1u64;
+        for chunk_rows in rows.chunks(chunk_size) {
+            let chunk = pack_chunk(&headers, first_row, chunk_rows);
+            let result = self.pipeline.process(&chunk, self)?;
+            outcomes.extend(unpack_outcomes(result, chunk_rows.len(), self.pipeline.columns().len()));
+            first_row += chunk_rows.len() as u64;
+        }
+        Ok(Report { outcomes })
+    }
+
+    /// Returns the relation lookups the importer requested, in order.
+    pub fn relate_requests(&self) -> Vec<RelateRequest> {
+        self.relate_requests.borrow().clone()
+    }
+
+    /// Returns the messages the importer logged, as `LEVEL message`.
+    pub fn log(&self) -> Vec<String> {
+        self.log.borrow().clone()
+    }
+}
+
+impl Host for Harness {
+    fn relate(&self, request: &RelateRequest) -> Result<Vec<Option<i64>>, String> {
+        self.relate_requests.borrow_mut().push(request.clone());
+        match &self.relate {
+            Some(relate) => relate(request),
+            None => Err("The test harness has no relate function; add one with `with_relate`.".to_owned()),
+        }
+    }
+
+    fn log(&self, level: LogLevel, message: &str) {
+        let level = match level {
+            LogLevel::Debug => "DEBUG",
+            LogLevel::Info => "INFO",
+            LogLevel::Warn => "WARN",
+            LogLevel::Error => "ERROR",
+        };
+        self.log.borrow_mut().push(format!("{level} {message}"));
+    }
+}
+
+fn pack_chunk(headers: &[String], first_row: u64, rows: &[Vec<Cell<'_>>]) -> Chunk {
+    let mut writer = CellsWriter::new(headers.len());
+    for (index, row) in rows.iter().enumerate() {
+        assert_eq!(
+            row.len(),
+            headers.len(),
+            "row {} has {} cells for {} headers",
+            index,
+            row.len(),
+            headers.len()
+        );
+        for &cell in row {
+            writer.push(&Value::from(cell));
+        }
+    }
+    Chunk {
+        headers: headers.to_vec(),
+        first_row,
+        rows: writer.finish(),
+    }
+}
+
+/// Decodes a chunk result, checking that it has the shape the contract requires.
+fn unpack_outcomes(
+    result: crate::bindings::ingest::importer::types::ChunkResult,
+    row_count: usize,
+    column_count: usize,
+) -> Vec<Outcome> {
+    assert_eq!(result.outcomes.len(), row_count, "one outcome per row");
+    assert_eq!(
+        result.records.width as usize, column_count,
+        "records have one cell per column"
+    );
+    let cells = unpack(&result.records).expect("records follow the packed layout");
+    let mut records = cells.chunks(column_count.max(1));
+    let mut skips = result.skips.into_iter();
+    let mut failures = result.failures.into_iter();
+
+    let outcomes = result
+        .outcomes
+        .iter()
+        .map(|&outcome| match outcome {
+            OUTCOME_RECORD => {
+                let record = records.next().expect("a record for each record outcome");
+                Outcome::Record(record.iter().map(|&cell| Value::from(cell).into_owned()).collect())
+            }
+            OUTCOME_SKIPPED => Outcome::Skipped(skips.next().expect("a reason for each skip")),
+            OUTCOME_FAILED => {
+                let failure = failures.next().expect("a failure for each failed row");
+                Outcome::Failed(Failure {
+                    message: failure.message,
+                    validation: failure
+                        .validation
+                        .into_iter()
+                        .map(|field| (field.field, field.messages))
+                        .collect(),
+                })
+            }
+            other => panic!("unknown outcome {other}"),
+        })
+        .collect();
+    assert!(records.next().is_none(), "no records beyond the record outcomes");
+    assert!(skips.next().is_none(), "no reasons beyond the skips");
+    assert!(failures.next().is_none(), "no failures beyond the failed rows");
+    outcomes
+}
+
+/// The outcome of one row: a record, a skip or a failure.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The record, one value per target column, typed as the column.
+    Record(Vec<Value<'static>>),
+    Skipped(String),
+    Failed(Failure),
+}
+
+/// A failed row's message and validation errors, by field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub message: String,
+    pub validation: Vec<(String, Vec<String>)>,
+}
+
+impl Failure {
+    /// Returns the validation messages of `field`, empty when it has none.
+    pub fn messages(&self, field: &str) -> &[String] {
+        self.validation
+            .iter()
+            .find(|(name, _)| name == field)
+            .map_or(&[], |(_, messages)| messages.as_slice())
+    }
+}
+
+/// The outcomes of a [`Harness::run`], one per row in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Report {
+    pub fn records(&self) -> impl Iterator<Item = &[Value<'static>]> {
+        self.outcomes.iter().filter_map(|outcome| match outcome {
+            Outcome::Record(values) => Some(values.as_slice()),
+            _ => None,
+        })
+    }
+
+    pub fn failures(&self) -> impl Iterator<Item = &Failure> {
+        self.outcomes.iter().filter_map(|outcome| match outcome {
+            Outcome::Failed(failure) => Some(failure),
+            _ => None,
+        })
+    }
+
+    pub fn skips(&self) -> impl Iterator<Item = &str> {
+        self.outcomes.iter().filter_map(|outcome| match outcome {
+            Outcome::Skipped(reason) => Some(reason.as_str()),
+            _ => None,
+        })
+    }
+}
