@@ -165,6 +165,28 @@ impl PackedCells {
         self.bytes.truncate(byte_end);
     }
 
+    /// Copies rows `rows` into a new buffer of the same width.
+    pub fn slice_rows(&self, rows: std::ops::Range<usize>) -> PackedCells {
+        let width = self.width as usize;
+        let (first, last) = (rows.start * width, rows.end * width);
+        let byte_start = if first == 0 { 0 } else { self.ends[first - 1] };
+        PackedCells {
+            width: self.width,
+            tags: self.tags[first..last].to_vec(),
+            ends: self.ends[first..last].iter().map(|end| end - byte_start).collect(),
+            bytes: self.bytes[byte_start as usize..if last == 0 { 0 } else { self.ends[last - 1] as usize }].to_vec(),
+        }
+    }
+
+    /// Appends the rows of `other`, which must have the same width.
+    pub fn append(&mut self, other: &PackedCells) {
+        debug_assert_eq!(self.width, other.width);
+        let offset = self.bytes.len() as u32;
+        self.tags.extend_from_slice(&other.tags);
+        self.ends.extend(other.ends.iter().map(|end| end + offset));
+        self.bytes.extend_from_slice(&other.bytes);
+    }
+
     fn finish_cell(&mut self, tag: u8) {
         self.tags.push(tag);
         self.ends.push(self.bytes.len() as u32);
@@ -274,6 +296,24 @@ mod tests {
         cells.validate().unwrap();
         assert_eq!(cells.row_count(), 1);
         assert_eq!(cells.bytes, b"keptrow");
+    }
+
+    #[test]
+    fn slices_and_appends_keep_rows_whole() {
+        let mut cells = PackedCells::new(2);
+        for (name, count) in [("a", 1), ("bb", 2), ("ccc", 3)] {
+            cells.push_text(name);
+            cells.push_integer(count);
+        }
+
+        let middle = cells.slice_rows(1..3);
+        middle.validate().unwrap();
+        assert_eq!(middle.row(0).collect::<Vec<_>>(), [Cell::Text("bb"), Cell::Integer(2)]);
+
+        let mut joined = cells.slice_rows(0..1);
+        joined.append(&middle);
+        joined.validate().unwrap();
+        assert_eq!(joined, cells);
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub fn list(_user: AuthenticatedUser, state: &State<AppState>) -> Json<Value> {
                 "columns": description.columns,
                 "file": importer.file.display().to_string(),
                 "loaded_at": timestamp(importer.loaded_at),
-                "last_error": Value::Null,
+                "last_error": state.registry.last_error(importer),
             })
         })
         .collect();

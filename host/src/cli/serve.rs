@@ -30,6 +30,9 @@ async fn serve_async(config: Config) -> anyhow::Result<()> {
         .load_dir(&config.plugins_dir)
         .with_context(|| format!("cannot read the plugins directory {}", config.plugins_dir.display()))?;
 
+    let _watcher = crate::plugins::watch::watch(registry.clone(), &config.plugins_dir)
+        .with_context(|| format!("cannot watch the plugins directory {}", config.plugins_dir.display()))?;
+
     let run_context = RunContext::new(store.clone(), registry.clone(), config.clone());
     runs::start_workers(run_context.clone());
 

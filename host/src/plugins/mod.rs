@@ -7,6 +7,7 @@ pub mod description;
 pub mod engine;
 pub mod instance;
 pub mod registry;
+pub mod watch;
 
 use std::path::PathBuf;
 

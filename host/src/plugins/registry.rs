@@ -1,6 +1,6 @@
 //! Importers by slug, loaded from the plugins directory.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -39,40 +39,56 @@ pub struct Rejected {
     pub error: String,
 }
 
+/// The importers a server serves. Loads and unloads happen on one thread at a time
+/// (start-up, then the directory watcher); readers take a snapshot under a short lock.
 pub struct Registry {
     engine: Engine,
     linker: Linker<GuestState>,
     limits: SandboxLimits,
-    importers: RwLock<HashMap<String, Arc<LoadedImporter>>>,
-    rejected: RwLock<Vec<Rejected>>,
+    entries: RwLock<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    by_slug: HashMap<String, Arc<LoadedImporter>>,
+    /// Files whose last load failed, with the error. A slug whose file is here keeps
+    /// serving the version it had.
+    failures: BTreeMap<PathBuf, String>,
 }
 
 impl Registry {
     pub fn new(engine: Engine, limits: SandboxLimits) -> anyhow::Result<Self> {
         let mut linker = Linker::new(&engine);
         add_to_linker(&mut linker)?;
-        Ok(Self {
-            engine,
-            linker,
-            limits,
-            importers: RwLock::default(),
-            rejected: RwLock::default(),
-        })
+        Ok(Self { engine, linker, limits, entries: RwLock::default() })
     }
 
     pub fn get(&self, slug: &str) -> Option<Arc<LoadedImporter>> {
-        self.importers.read().expect("registry lock poisoned").get(slug).cloned()
+        self.entries.read().expect("registry lock poisoned").by_slug.get(slug).cloned()
     }
 
     /// Every registered importer, by slug.
     pub fn all(&self) -> Vec<Arc<LoadedImporter>> {
-        let mut importers: Vec<_> = self.importers.read().expect("registry lock poisoned").values().cloned().collect();
+        let entries = self.entries.read().expect("registry lock poisoned");
+        let mut importers: Vec<_> = entries.by_slug.values().cloned().collect();
         importers.sort_by(|left, right| left.description.slug.cmp(&right.description.slug));
         importers
     }
 
+    /// The error of the last load of the file `importer` was loaded from, when that load
+    /// failed and `importer` kept serving.
+    pub fn last_error(&self, importer: &LoadedImporter) -> Option<String> {
+        self.entries.read().expect("registry lock poisoned").failures.get(&importer.file).cloned()
+    }
+
+    /// Files in the plugins directory whose last load failed.
     pub fn rejected(&self) -> Vec<Rejected> {
-        self.rejected.read().expect("registry lock poisoned").clone()
+        let entries = self.entries.read().expect("registry lock poisoned");
+        entries
+            .failures
+            .iter()
+            .map(|(file, error)| Rejected { file: file.display().to_string(), error: error.clone() })
+            .collect()
     }
 
     /// Loads every `.wasm` file of `dir`, in name order; a slug claimed by an earlier
@@ -80,43 +96,70 @@ impl Registry {
     pub fn load_dir(&self, dir: &Path) -> std::io::Result<()> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
             .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-            .filter(|path| path.extension().is_some_and(|extension| extension == "wasm"))
+            .filter(|path| is_importer_file(path))
             .collect();
         files.sort();
-
         for file in files {
-            match self.load_file(&file) {
-                Ok(importer) => {
-                    tracing::info!(
-                        importer = %importer.description.slug,
-                        version = %importer.description.version,
-                        file = %file.display(),
-                        "importer loaded"
-                    );
-                }
-                Err(error) => {
-                    tracing::warn!(file = %file.display(), %error, "importer rejected");
-                    self.rejected
-                        .write()
-                        .expect("registry lock poisoned")
-                        .push(Rejected { file: file.display().to_string(), error: error.to_string() });
-                }
-            }
+            let _ = self.load_file(&file);
         }
         Ok(())
     }
 
-    /// Compiles, checks and registers one file.
+    /// Compiles, checks and registers one file, replacing the version it served before.
+    /// On failure the version served before stays, and the error is kept for
+    /// `GET /importers`. Logs the outcome.
     pub fn load_file(&self, file: &Path) -> Result<Arc<LoadedImporter>, LoadError> {
-        let label = file.display().to_string();
-        let importer = Arc::new(self.compile(file)?);
-        let slug = importer.description.slug.clone();
-
-        let mut importers = self.importers.write().expect("registry lock poisoned");
-        if let Some(other) = importers.get(&slug).filter(|other| other.file != importer.file) {
-            return Err(LoadError::DuplicateSlug { file: label, slug, other: other.file.display().to_string() });
+        let started = std::time::Instant::now();
+        let loaded = self.compile(file).and_then(|importer| self.register(Arc::new(importer)));
+        let load_ms = started.elapsed().as_millis() as u64;
+        match &loaded {
+            Ok(importer) => tracing::info!(
+                importer = %importer.description.slug,
+                version = %importer.description.version,
+                file = %file.display(),
+                load_ms,
+                "importer loaded"
+            ),
+            Err(error) => {
+                tracing::warn!(file = %file.display(), %error, "importer rejected");
+                let mut entries = self.entries.write().expect("registry lock poisoned");
+                entries.failures.insert(file.to_path_buf(), error.to_string());
+            }
         }
-        importers.insert(slug, importer.clone());
+        loaded
+    }
+
+    /// Unregisters the slug served from `file`, which was removed; runs holding that
+    /// version finish on it.
+    pub fn unload_file(&self, file: &Path) {
+        let mut entries = self.entries.write().expect("registry lock poisoned");
+        entries.failures.remove(file);
+        let slugs: Vec<String> = entries
+            .by_slug
+            .iter()
+            .filter(|(_, importer)| importer.file == file)
+            .map(|(slug, _)| slug.clone())
+            .collect();
+        for slug in slugs {
+            entries.by_slug.remove(&slug);
+            tracing::info!(importer = %slug, file = %file.display(), "importer removed");
+        }
+    }
+
+    fn register(&self, importer: Arc<LoadedImporter>) -> Result<Arc<LoadedImporter>, LoadError> {
+        let slug = importer.description.slug.clone();
+        let mut entries = self.entries.write().expect("registry lock poisoned");
+        if let Some(other) = entries.by_slug.get(&slug).filter(|other| other.file != importer.file) {
+            return Err(LoadError::DuplicateSlug {
+                file: importer.file.display().to_string(),
+                slug,
+                other: other.file.display().to_string(),
+            });
+        }
+        // A file that now describes another slug no longer serves its old one.
+        entries.by_slug.retain(|_, other| other.file != importer.file);
+        entries.failures.remove(&importer.file);
+        entries.by_slug.insert(slug, importer.clone());
         Ok(importer)
     }
 
@@ -141,6 +184,13 @@ impl Registry {
             loaded_at: chrono::Utc::now(),
         })
     }
+}
+
+/// Whether a directory entry is an importer: a `.wasm` file whose name does not start
+/// with a dot, so writers can stage `.name.wasm` files and rename them into place.
+pub fn is_importer_file(path: &Path) -> bool {
+    let visible = path.file_name().and_then(|name| name.to_str()).is_some_and(|name| !name.starts_with('.'));
+    visible && path.extension().is_some_and(|extension| extension == "wasm")
 }
 
 /// Rejects a component that exports another version of the importer interface, which

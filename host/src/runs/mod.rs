@@ -5,6 +5,7 @@
 //! and a run's `next_row` says how many source rows are committed, so a run whose
 //! worker died is claimed again once its lease runs out and resumes where it stopped.
 
+mod isolate;
 mod process;
 mod retry;
 mod row_data;

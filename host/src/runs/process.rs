@@ -6,6 +6,7 @@ use std::time::Instant;
 use diesel::prelude::*;
 
 use super::RunContext;
+use super::isolate::process_isolating;
 use super::retry::FailedRowsSource;
 use super::row_data;
 use crate::cells::PackedCells;
@@ -148,8 +149,7 @@ fn import(context: &RunContext, run: &Run) -> Result<Ending, RunFailure> {
         let result = if chunk.row_numbers.is_empty() {
             empty_result(description.columns.len())
         } else {
-            instance
-                .process(&headers, first_row, &mut chunk.cells)
+            process_isolating(&mut instance, &headers, first_row, &mut chunk.cells)
                 .map_err(|fault| RunFailure::user(fault.to_string()))?
         };
         let plan = ChunkPlan::new(&importer, &headers, &chunk, result);
