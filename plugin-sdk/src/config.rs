@@ -1,7 +1,7 @@
 //! The fluent builder that describes an importer: [`IngestConfig`] for the importer and its
 //! target table, [`Column`] for each target column.
 
-use crate::bindings::ingest::importer::types::{ColumnType, DuplicateStrategy, SourceKind};
+use crate::bindings::ingest::importer::types::{ColumnType, DuplicateStrategy, FormatOptions, SourceKind};
 use crate::pipeline::{ConfigError, Pipeline};
 use crate::row::{Record, Row, RowError};
 use crate::transform::{Transform, TransformFn};
@@ -79,6 +79,8 @@ pub struct IngestConfig {
     pub(crate) name: Option<String>,
     pub(crate) version: Option<String>,
     pub(crate) source: SourceKind,
+    pub(crate) location: Option<String>,
+    pub(crate) format: FormatOptions,
     pub(crate) target: String,
     pub(crate) columns: Vec<Column>,
     pub(crate) keyed_by: Vec<String>,
@@ -107,6 +109,8 @@ impl IngestConfig {
             name: None,
             version: None,
             source: SourceKind::Upload,
+            location: None,
+            format: FormatOptions { delimiter: None, encoding: None, sheet: None, header_row: None },
             target: String::new(),
             columns: Vec::new(),
             keyed_by: Vec::new(),
@@ -148,6 +152,46 @@ impl IngestConfig {
     }
 
     /// Sets the table that records are written to.
+    /// Reads rows from a file in one of the operator's import directories, by a path
+    /// relative to it; runs start with `POST /trigger/{slug}`.
+    pub fn from_file(mut self, path: impl Into<String>) -> Self {
+        self.source = SourceKind::Filesystem;
+        self.location = Some(path.into());
+        self
+    }
+
+    /// Reads rows from a file fetched over HTTP; runs start with `POST /trigger/{slug}`.
+    pub fn from_url(mut self, url: impl Into<String>) -> Self {
+        self.source = SourceKind::Url;
+        self.location = Some(url.into());
+        self
+    }
+
+    /// Sets the CSV field delimiter instead of detecting it.
+    pub fn delimiter(mut self, delimiter: char) -> Self {
+        self.format.delimiter = Some(delimiter.to_string());
+        self
+    }
+
+    /// Sets the CSV text encoding, a WHATWG label such as `windows-1252`, instead of
+    /// detecting it.
+    pub fn encoding(mut self, label: impl Into<String>) -> Self {
+        self.format.encoding = Some(label.into());
+        self
+    }
+
+    /// Reads this XLSX worksheet (by name) instead of the first visible one.
+    pub fn sheet(mut self, name: impl Into<String>) -> Self {
+        self.format.sheet = Some(name.into());
+        self
+    }
+
+    /// Reads the XLSX header from this 1-based sheet row instead of the first non-empty one.
+    pub fn header_row(mut self, row: u32) -> Self {
+        self.format.header_row = Some(row);
+        self
+    }
+
     pub fn target(mut self, table: impl Into<String>) -> Self {
         self.target = table.into();
         self

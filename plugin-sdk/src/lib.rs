@@ -85,7 +85,7 @@ macro_rules! export_importer {
             }
 
             impl $crate::__private::Guest for IngestGuest {
-                fn describe() -> $crate::__private::Description {
+                fn describe() -> ::core::result::Result<$crate::__private::Description, ::std::string::String> {
                     $crate::__private::describe(pipeline())
                 }
 
@@ -127,16 +127,10 @@ pub mod __private {
             .map_err(|error| error.to_string())
     }
 
-    /// Returns the description. An invalid description is logged and traps, because
-    /// `describe` cannot return an error and the host must not register the importer.
-    pub fn describe(pipeline: &BuiltPipeline) -> Description {
-        match pipeline {
-            Ok(pipeline) => pipeline.description(),
-            Err(message) => {
-                crate::log::error(message);
-                panic!("{message}");
-            }
-        }
+    /// Returns the description, or the message of an invalid configuration, which keeps
+    /// the host from registering the importer.
+    pub fn describe(pipeline: &BuiltPipeline) -> Result<Description, String> {
+        pipeline.as_ref().map(|pipeline| pipeline.description()).map_err(Clone::clone)
     }
 
     pub fn check_headers(pipeline: &BuiltPipeline, headers: &[String]) -> Result<(), String> {

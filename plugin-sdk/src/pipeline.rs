@@ -121,6 +121,8 @@ impl Pipeline {
             version: self.version.clone(),
             sdk_version: SDK_VERSION.to_owned(),
             source: config.source,
+            location: config.location.clone(),
+            format: config.format.clone(),
             target: config.target.clone(),
             columns,
             keyed_by: config.keyed_by.clone(),

@@ -7,7 +7,7 @@ use rocket::response::Responder;
 use super::auth::AuthenticatedUser;
 use super::errors::ApiError;
 use super::AppState;
-use super::runs::run_not_found;
+use super::runs::{parse_run_id, run_not_found};
 use crate::store::rows::failed_rows_after;
 use crate::store::{StoreError, runs};
 
@@ -22,7 +22,8 @@ pub struct CsvDownload {
 const PAGE_ROWS: i64 = 1000;
 
 #[rocket::get("/<id>/failed-rows/download")]
-pub async fn download(id: i64, _user: AuthenticatedUser, state: &State<AppState>) -> Result<CsvDownload, ApiError> {
+pub async fn download(id: &str, _user: AuthenticatedUser, state: &State<AppState>) -> Result<CsvDownload, ApiError> {
+    let id = parse_run_id(id)?;
     // NOTE: the whole CSV is built in memory; a run with millions of failed rows would
     // need a streamed body written page by page instead.
     let body = state

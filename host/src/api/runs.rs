@@ -43,7 +43,8 @@ pub async fn list(
 }
 
 #[rocket::get("/<id>", rank = 2)]
-pub async fn show(id: i64, _user: AuthenticatedUser, state: &State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn show(id: &str, _user: AuthenticatedUser, state: &State<AppState>) -> Result<Json<Value>, ApiError> {
+    let id = parse_run_id(id)?;
     let limit = state.config.run_rows_limit;
     let (run, stored) = state
         .store
@@ -58,7 +59,8 @@ pub async fn show(id: i64, _user: AuthenticatedUser, state: &State<AppState>) ->
 }
 
 #[rocket::post("/<id>/cancel", rank = 3)]
-pub async fn cancel(id: i64, _user: AuthenticatedUser, state: &State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn cancel(id: &str, _user: AuthenticatedUser, state: &State<AppState>) -> Result<Json<Value>, ApiError> {
+    let id = parse_run_id(id)?;
     match state.store.run(move |connection| runs::request_cancel(connection, id)).await? {
         CancelOutcome::Requested | CancelOutcome::CancelledBeforeStart => {
             tracing::info!(run_id = id, "run cancellation requested");
@@ -80,11 +82,12 @@ pub struct RetryRequest {
 
 #[rocket::post("/<id>/retry", data = "<body>", rank = 3)]
 pub async fn retry(
-    id: i64,
+    id: &str,
     user: AuthenticatedUser,
     state: &State<AppState>,
     body: Option<Json<RetryRequest>>,
 ) -> Result<(Status, Json<Value>), ApiError> {
+    let id = parse_run_id(id)?;
     let dry_run = body.and_then(|body| body.dry_run).unwrap_or(false);
     let created = state
         .store
@@ -102,7 +105,8 @@ pub async fn retry(
 }
 
 #[rocket::get("/<id>/errors/summary")]
-pub async fn errors_summary(id: i64, _user: AuthenticatedUser, state: &State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn errors_summary(id: &str, _user: AuthenticatedUser, state: &State<AppState>) -> Result<Json<Value>, ApiError> {
+    let id = parse_run_id(id)?;
     let summary = state
         .store
         .run(move |connection| {
@@ -125,6 +129,12 @@ pub async fn errors_summary(id: i64, _user: AuthenticatedUser, state: &State<App
 
 pub fn run_not_found(id: i64) -> ApiError {
     ApiError::NotFound(format!("Run {id} not found."))
+}
+
+/// Reads a run id from the path; an id that is not a number names no run, so it is a 404
+/// as in Laravel, not a validation error.
+pub fn parse_run_id(id: &str) -> Result<i64, ApiError> {
+    id.parse().map_err(|_| ApiError::NotFound(format!("Run {id} not found.")))
 }
 
 /// Capitalises an error's text and ends it with a period, as the API's messages read.

@@ -18,7 +18,8 @@ pub fn run(run: &Run, rows: Option<&[StoredRow]>) -> Value {
         "dry_run": run.dry_run,
         "retried_from_run_id": run.retried_from_run_id,
         "progress": {
-            "total": run.total_rows,
+            // Laravel's total_rows starts at 0 until the file has been counted.
+            "total": run.total_rows.unwrap_or(0),
             "processed": run.processed_rows,
             "successful": run.successful_rows,
             "failed": run.failed_rows,

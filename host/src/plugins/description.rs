@@ -49,6 +49,15 @@ pub struct ExpectedHeader {
     pub required: bool,
 }
 
+/// How the host reads an importer's files; `None` means detect.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FormatSpec {
+    pub delimiter: Option<String>,
+    pub encoding: Option<String>,
+    pub sheet: Option<String>,
+    pub header_row: Option<u32>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Description {
     pub slug: String,
@@ -56,6 +65,8 @@ pub struct Description {
     pub version: String,
     pub sdk_version: String,
     pub source: SourceKind,
+    pub location: Option<String>,
+    pub format: FormatSpec,
     pub target: String,
     pub columns: Vec<Column>,
     pub keyed_by: Vec<String>,
@@ -92,6 +103,14 @@ impl Description {
     pub fn validate(&self) -> Result<(), String> {
         if !is_slug(&self.slug) {
             return Err(format!("slug {:?} must be lower-case letters, digits and dashes", self.slug));
+        }
+        if matches!(self.source, SourceKind::Filesystem | SourceKind::Url) && self.location.is_none() {
+            return Err(format!("a {:?} source needs a location (a path or a URL)", self.source).to_lowercase());
+        }
+        if let Some(delimiter) = &self.format.delimiter {
+            if delimiter.len() != 1 || !delimiter.is_ascii() {
+                return Err(format!("delimiter {delimiter:?} must be one ASCII character"));
+            }
         }
         if !is_identifier(&self.target) {
             return Err(format!("target table {:?} is not a valid table name", self.target));
@@ -134,6 +153,8 @@ impl Description {
             version: "unknown".into(),
             sdk_version: String::new(),
             source: SourceKind::Upload,
+            location: None,
+            format: FormatSpec::default(),
             target: String::new(),
             columns: Vec::new(),
             keyed_by: Vec::new(),
@@ -164,6 +185,13 @@ impl From<wit::Description> for Description {
                 wit::SourceKind::Filesystem => SourceKind::Filesystem,
                 wit::SourceKind::Url => SourceKind::Url,
                 wit::SourceKind::Json => SourceKind::Json,
+            },
+            location: description.location,
+            format: FormatSpec {
+                delimiter: description.format.delimiter,
+                encoding: description.format.encoding,
+                sheet: description.format.sheet,
+                header_row: description.format.header_row,
             },
             target: description.target,
             columns: description

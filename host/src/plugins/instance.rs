@@ -110,9 +110,9 @@ impl ImporterInstance {
         &self.importer.description
     }
 
-    pub fn describe(&mut self) -> Result<Description, GuestFault> {
+    pub fn describe(&mut self) -> Result<Result<Description, String>, GuestFault> {
         let description = self.call(|store, bindings| bindings.ingest_importer_importer().call_describe(store))?;
-        Ok(description.into())
+        Ok(description.map(Description::from))
     }
 
     pub fn check_headers(&mut self, headers: &[String]) -> Result<Result<(), String>, GuestFault> {

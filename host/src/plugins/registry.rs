@@ -222,7 +222,9 @@ fn describe(pre: &ImporterWorldPre<GuestState>, limits: SandboxLimits, file: &st
     });
     let services: Arc<dyn HostServices> = Arc::new(NoHostServices);
     let mut instance = ImporterInstance::new(probe, limits, services);
-    instance
-        .describe()
-        .map_err(|fault| LoadError::Describe { file: file.to_owned(), message: fault.to_string() })
+    match instance.describe() {
+        Ok(Ok(description)) => Ok(description),
+        Ok(Err(message)) => Err(LoadError::InvalidDescription { file: file.to_owned(), message }),
+        Err(fault) => Err(LoadError::Describe { file: file.to_owned(), message: fault.to_string() }),
+    }
 }

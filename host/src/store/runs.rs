@@ -100,6 +100,8 @@ pub struct NewRun {
 
 pub fn insert(connection: &mut SqliteConnection, run: &NewRun) -> Result<Run, StoreError> {
     let headers = run.headers.as_ref().map(|headers| serde_json::Value::from(headers.clone()).to_string());
+    // started_at is set at creation, as Laravel Ingest does, so it is never null.
+    let created_at = now();
     let inserted = diesel::insert_into(ingest_runs::table)
         .values((
             ingest_runs::importer.eq(&run.importer),
@@ -110,7 +112,8 @@ pub fn insert(connection: &mut SqliteConnection, run: &NewRun) -> Result<Run, St
             ingest_runs::dry_run.eq(run.dry_run),
             ingest_runs::retried_from_run_id.eq(run.retried_from_run_id),
             ingest_runs::headers.eq(headers),
-            ingest_runs::created_at.eq(now()),
+            ingest_runs::started_at.eq(&created_at),
+            ingest_runs::created_at.eq(&created_at),
         ))
         .returning(Run::as_returning())
         .get_result(connection)?;
