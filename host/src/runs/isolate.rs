@@ -2,10 +2,11 @@
 //!
 //! When an importer traps inside `process` (a panic, say), the host cannot tell which
 //! row caused it. It splits the chunk in halves and runs each half in a fresh instance,
-//! down to single rows, so only the rows that crash fail, with the trap's message, and
-//! the rest of the chunk is imported. A chunk of n rows with one bad row costs about
-//! 2·log2(n) extra calls. Other faults (time, memory, malformed output) fail the run:
-//! they are properties of the importer, not of a row.
+//! down to single rows. So only the rows that crash fail, each with the message of its
+//! own crash, and the rest of the chunk is imported. A chunk of n rows with one bad row
+//! costs about 2·log2(n) extra calls; a chunk whose every row crashes costs 2n - 1.
+//! Other faults (time, memory, malformed output) fail the run: they are properties of
+//! the importer, not of a row, and bisecting a timeout would multiply the time lost.
 
 use crate::cells::PackedCells;
 use crate::plugins::instance::OUTCOME_FAILED;
@@ -20,29 +21,26 @@ pub fn process_isolating(
 ) -> Result<Result<ChunkResult, String>, GuestFault> {
     match instance.process(headers, first_row, rows) {
         Err(GuestFault::Trap { importer, message }) => {
-            let trap = format!("importer {importer} crashed on this row: {message}");
-            split(instance, headers, first_row, rows, &trap).map(Ok)
+            split(instance, headers, first_row, rows, &importer, &message).map(Ok)
         }
         other => other,
     }
 }
 
+/// Processes the two halves of `rows`, which crashed as a whole with `message`.
 fn split(
     instance: &mut ImporterInstance,
     headers: &[String],
     first_row: u64,
     rows: &PackedCells,
-    trap: &str,
+    importer: &str,
+    message: &str,
 ) -> Result<ChunkResult, GuestFault> {
     let count = rows.row_count();
     let columns = instance.description().columns.len() as u32;
     if count <= 1 {
-        return Ok(ChunkResult {
-            outcomes: vec![OUTCOME_FAILED; count],
-            records: PackedCells::new(columns),
-            skips: Vec::new(),
-            failures: vec![RowFailure { message: trap.to_owned(), validation: Vec::new() }; count],
-        });
+        let failure = RowFailure { message: format!("importer {importer} crashed on this row: {message}"), validation: Vec::new() };
+        return Ok(every_row_failed(rows, columns, failure));
     }
 
     let middle = count / 2;
@@ -57,8 +55,12 @@ fn split(
         let part_first = first_row + half.start as u64;
         let result = match instance.process(headers, part_first, &mut part) {
             Ok(Ok(result)) => result,
-            Ok(Err(message)) => rejected(&part, columns, &message),
-            Err(GuestFault::Trap { .. }) => split(instance, headers, part_first, &part, trap)?,
+            Ok(Err(message)) => every_row_failed(
+                &part,
+                columns,
+                RowFailure { message: format!("importer {importer} rejected the rows: {message}"), validation: Vec::new() },
+            ),
+            Err(GuestFault::Trap { importer, message }) => split(instance, headers, part_first, &part, &importer, &message)?,
             Err(fault) => return Err(fault),
         };
         merged.outcomes.extend(result.outcomes);
@@ -69,13 +71,13 @@ fn split(
     Ok(merged)
 }
 
-/// The importer rejected a part of the chunk as a whole: every row of it fails.
-fn rejected(part: &PackedCells, columns: u32, message: &str) -> ChunkResult {
+/// Builds a result in which every row of `part` failed with `failure`.
+fn every_row_failed(part: &PackedCells, columns: u32, failure: RowFailure) -> ChunkResult {
     let count = part.row_count();
     ChunkResult {
         outcomes: vec![OUTCOME_FAILED; count],
         records: PackedCells::new(columns),
         skips: Vec::new(),
-        failures: vec![RowFailure { message: message.to_owned(), validation: Vec::new() }; count],
+        failures: vec![failure; count],
     }
 }

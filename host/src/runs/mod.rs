@@ -5,6 +5,7 @@
 //! and a run's `next_row` says how many source rows are committed, so a run whose
 //! worker died is claimed again once its lease runs out and resumes where it stopped.
 
+mod heartbeat;
 mod isolate;
 mod process;
 mod retry;
@@ -42,6 +43,12 @@ impl RunContext {
         let node_id = format!("{}-{}", std::process::id(), rand::random::<u32>());
         Arc::new(Self { store, registry, config, policy, services, wake: Notify::new(), node_id })
     }
+}
+
+/// Processes `run`, which the caller has claimed, on the calling thread until it ends.
+/// `ingest run` and `ingest retry` import this way, without a server.
+pub fn process_claimed(context: &RunContext, run: crate::store::runs::Run) {
+    process::process_run(context, run)
 }
 
 /// How long an idle worker waits before it looks for runs again without being woken:

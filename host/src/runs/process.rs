@@ -3,9 +3,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use diesel::prelude::*;
-
 use super::RunContext;
+use super::heartbeat::Heartbeat;
 use super::isolate::process_isolating;
 use super::retry::FailedRowsSource;
 use super::row_data;
@@ -13,7 +12,8 @@ use crate::cells::PackedCells;
 use crate::plugins::instance::{OUTCOME_RECORD, OUTCOME_SKIPPED};
 use crate::plugins::{ChunkResult, ImporterInstance, LoadedImporter, RowFailure};
 use crate::sources::{self, FormatOptions, RowSource, SourceChunk};
-use crate::store::StoreError;
+use crate::store::connection::is_transient;
+use crate::store::{DbConnection, StoreError, write_transaction};
 use crate::store::rows::{self, NewRow};
 use crate::store::runs::{self, ChunkCounts, Run, Status};
 use crate::targets::{TargetError, TargetTable, WriteOutcome};
@@ -24,24 +24,32 @@ struct RunFailure {
     message: String,
     /// True when the host, not the importer or the file, is at fault.
     host_fault: bool,
+    /// True when the failed transaction may succeed if it runs again (see
+    /// [`is_transient`]).
+    transient: bool,
 }
 
 impl RunFailure {
     fn user(message: impl Into<String>) -> Self {
-        Self { message: message.into(), host_fault: false }
+        Self { message: message.into(), host_fault: false, transient: false }
     }
 }
 
 impl From<StoreError> for RunFailure {
     fn from(error: StoreError) -> Self {
-        Self { message: format!("the run's database work failed: {error}"), host_fault: true }
+        let transient = matches!(&error, StoreError::Query(query) if is_transient(query));
+        Self { message: format!("the run's database work failed: {error}"), host_fault: true, transient }
     }
 }
 
 impl From<TargetError> for RunFailure {
     fn from(error: TargetError) -> Self {
         match error {
-            TargetError::Query(error) => Self { message: format!("writing the target table failed: {error}"), host_fault: true },
+            TargetError::Query(error) => Self {
+                message: format!("writing the target table failed: {error}"),
+                host_fault: true,
+                transient: is_transient(&error),
+            },
             other => Self::user(other.to_string()),
         }
     }
@@ -62,6 +70,10 @@ impl From<diesel::result::Error> for RunFailure {
 enum Ending {
     Finished,
     Cancelled,
+    /// Another node holds the run now: its lease ran out while this worker was alive
+    /// (a node that hung, a database that was unreachable), and that node resumes the
+    /// run from its last committed chunk.
+    LeaseLost,
 }
 
 /// Imports a claimed run and records how it ended; never panics on bad input.
@@ -71,7 +83,16 @@ pub fn process_run(context: &RunContext, run: Run) {
     let started = Instant::now();
     tracing::info!(dry_run = run.dry_run, resumed_at_row = run.next_row, "run started");
 
-    let ending = import(context, &run);
+    let heartbeat = Heartbeat::start(context.store.clone(), run.id, context.node_id.clone(), context.config.lease);
+    let ending = import(context, &run, &heartbeat);
+    drop(heartbeat);
+    if let Ok(Ending::LeaseLost) = ending {
+        tracing::warn!(
+            node = %context.node_id,
+            "run stopped: another node took it over and resumes it from its last committed chunk"
+        );
+        return;
+    }
     let finished = (|| -> Result<(), StoreError> {
         let mut connection = context.store.connection()?;
         let current = runs::find(&mut connection, run.id)?.unwrap_or_else(|| run.clone());
@@ -86,21 +107,44 @@ pub fn process_run(context: &RunContext, run: Run) {
             Ok(Ending::Finished) if current.failed_rows > 0 => (Status::CompletedWithErrors, None),
             Ok(Ending::Finished) => (Status::Completed, None),
             Ok(Ending::Cancelled) => (Status::Cancelled, None),
+            Ok(Ending::LeaseLost) => unreachable!("a run whose lease was lost is left to its new owner"),
             Err(failure) => (Status::Failed, Some(failure.message.as_str())),
         };
         let mut summary = summary;
         if let Some(error) = error {
             summary["error"] = error.into();
         }
-        runs::finish(&mut connection, run.id, status, error, &summary)?;
+        if !runs::finish(&mut connection, run.id, &context.node_id, status, error, &summary)? {
+            tracing::warn!(
+                node = %context.node_id,
+                status = status.as_str(),
+                "run not recorded as ended: another node took it over and ends it"
+            );
+            return Ok(());
+        }
+        remove_stored_file(context, &run);
 
         let duration_ms = started.elapsed().as_millis() as u64;
         let (successful, failed, skipped) = (current.successful_rows, current.failed_rows, current.skipped_rows);
         match &ending {
-            Err(failure) if failure.host_fault => {
-                tracing::error!(status = status.as_str(), duration_ms, error = %failure.message, "run failed")
-            }
-            Err(failure) => tracing::warn!(status = status.as_str(), duration_ms, error = %failure.message, "run failed"),
+            Err(failure) if failure.host_fault => tracing::error!(
+                status = status.as_str(),
+                duration_ms,
+                successful,
+                failed,
+                skipped,
+                error = %failure.message,
+                "run failed"
+            ),
+            Err(failure) => tracing::warn!(
+                status = status.as_str(),
+                duration_ms,
+                successful,
+                failed,
+                skipped,
+                error = %failure.message,
+                "run failed"
+            ),
             Ok(_) => tracing::info!(status = status.as_str(), duration_ms, successful, failed, skipped, "run finished"),
         }
         Ok(())
@@ -110,7 +154,42 @@ pub fn process_run(context: &RunContext, run: Run) {
     }
 }
 
-fn import(context: &RunContext, run: &Run) -> Result<Ending, RunFailure> {
+/// Removes the run's uploaded file once the run has ended; a retry reads the failed rows
+/// from `ingest_rows`, never the file. A file left behind is removed by `ingest prune`.
+/// Only files in the storage directory's `uploads` are removed, which is where uploads,
+/// triggered fetches and `ingest run` put their copies.
+fn remove_stored_file(context: &RunContext, run: &Run) {
+    let Some(path) = run.stored_path.as_deref() else { return };
+    let uploads = std::fs::canonicalize(context.config.storage_dir.join("uploads")).ok();
+    let directory = std::path::Path::new(path).parent().and_then(|parent| std::fs::canonicalize(parent).ok());
+    if uploads.is_none() || directory != uploads {
+        tracing::debug!(path, "the run's file is not in the uploads directory; it is left in place");
+        return;
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => tracing::debug!(path, "uploaded file removed"),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => tracing::warn!(path, %error, "cannot remove the run's uploaded file; `ingest prune` removes it later"),
+    }
+}
+
+/// Claims after which a run that never ended is failed instead of processed again. A
+/// run is claimed again when its node died or hung. One that keeps coming back most
+/// likely crashes the node that processes it, and would take down node after node.
+const MAX_CLAIMS: i64 = 5;
+
+fn import(context: &RunContext, run: &Run, heartbeat: &Heartbeat) -> Result<Ending, RunFailure> {
+    if run.claims > MAX_CLAIMS {
+        return Err(RunFailure {
+            message: format!(
+                "the run was claimed {} times without ending, so the node processing it most likely crashed each \
+                 time; it is not processed again (see the nodes' logs)",
+                run.claims - 1
+            ),
+            host_fault: true,
+            transient: false,
+        });
+    }
     let importer = context.registry.get(&run.importer).ok_or_else(|| {
         RunFailure::user(format!(
             "importer {} is not registered; add its .wasm file to the plugins directory and retry",
@@ -118,7 +197,8 @@ fn import(context: &RunContext, run: &Run) -> Result<Ending, RunFailure> {
         ))
     })?;
     let description = &importer.description;
-    let mut source = open_source(context, run)?;
+    let options = FormatOptions::for_importer(description.source, &description.format);
+    let mut source = open_source(context, run, &options)?;
     let headers = source.headers().to_vec();
     let mut instance = ImporterInstance::new(importer.clone(), context.config.limits, context.services.clone());
 
@@ -129,19 +209,24 @@ fn import(context: &RunContext, run: &Run) -> Result<Ending, RunFailure> {
 
     let mut connection = context.store.connection()?;
     if run.total_rows.is_none() {
-        let total = count_rows(context, run)?;
+        let total = count_rows(context, run, &options)?;
         runs::record_start(&mut connection, run.id, &description.version, &headers, total)?;
     }
     let target = TargetTable::prepare(&mut connection, description, &context.policy, run.dry_run)?;
 
     let chunk_size = description.chunk_size as usize;
     let mut chunk = SourceChunk::new(headers.len());
-    skip_rows(source.as_mut(), run.next_row as usize, &mut chunk)?;
+    let mut next_row = run.next_row;
+    skip_rows(source.as_mut(), next_row as usize, &mut chunk)?;
 
     loop {
+        if heartbeat.is_lost() {
+            return Ok(Ending::LeaseLost);
+        }
         if runs::cancel_requested(&mut connection, run.id)? {
             return Ok(Ending::Cancelled);
         }
+        let chunk_started = Instant::now();
         if !source.read_chunk(chunk_size, &mut chunk)? {
             return Ok(Ending::Finished);
         }
@@ -153,11 +238,17 @@ fn import(context: &RunContext, run: &Run) -> Result<Ending, RunFailure> {
                 .map_err(|fault| RunFailure::user(fault.to_string()))?
         };
         let plan = ChunkPlan::new(&importer, &headers, &chunk, result);
-        commit_chunk(context, &mut connection, run, &target, &plan)?;
+        let Some(counts) = commit_chunk(context, &mut connection, run, next_row, &target, &plan)? else {
+            return Ok(Ending::LeaseLost);
+        };
+        next_row += counts.source_rows;
+        crate::metrics::record_chunk(chunk_started.elapsed(), &counts);
     }
 }
 
-fn open_source(context: &RunContext, run: &Run) -> Result<Box<dyn RowSource>, RunFailure> {
+/// Opens the run's stored file with the format options of its importer, or the failed
+/// rows of the run it retries.
+fn open_source(context: &RunContext, run: &Run, options: &FormatOptions) -> Result<Box<dyn RowSource>, RunFailure> {
     if let Some(original) = run.retried_from_run_id {
         return Ok(Box::new(FailedRowsSource::new(context.store.clone(), original, run.headers())));
     }
@@ -166,14 +257,14 @@ fn open_source(context: &RunContext, run: &Run) -> Result<Box<dyn RowSource>, Ru
         .as_deref()
         .ok_or_else(|| RunFailure::user("the run has no stored file to read; upload the file again"))?;
     let name = run.original_filename.as_deref().unwrap_or_default();
-    Ok(sources::open(std::path::Path::new(path), name, &FormatOptions::default())?)
+    Ok(sources::open(std::path::Path::new(path), name, options)?)
 }
 
 /// Counts the source's rows for the run's progress. It reads the file once more, which
 /// costs a parse of the whole file; a reader that counted records without typing cells
 /// would halve that.
-fn count_rows(context: &RunContext, run: &Run) -> Result<i64, RunFailure> {
-    let mut source = open_source(context, run)?;
+fn count_rows(context: &RunContext, run: &Run, options: &FormatOptions) -> Result<i64, RunFailure> {
+    let mut source = open_source(context, run, options)?;
     let mut chunk = SourceChunk::new(source.headers().len());
     let mut total = 0i64;
     while source.read_chunk(10_000, &mut chunk)? {
@@ -292,6 +383,8 @@ struct AtomicWriteFailed {
 
 enum CommitError {
     Atomic(AtomicWriteFailed),
+    /// The worker no longer holds the run's lease; nothing was written.
+    LeaseLost,
     Other(RunFailure),
 }
 
@@ -301,32 +394,64 @@ impl<E: Into<RunFailure>> From<E> for CommitError {
     }
 }
 
-/// Writes the chunk's records, its failed rows and its counters in one transaction.
+/// Times a chunk's transaction runs when it fails for a transient reason.
+const CHUNK_ATTEMPTS: u32 = 3;
+
+/// Writes the chunk's records, its failed rows and its counters in one transaction, and
+/// returns the counters. Returns `None`, having written nothing, when this worker lost
+/// the run's lease. `next_row` is the resume point the chunk starts from.
+///
+/// A transaction that failed for a transient reason, such as a deadlock with another
+/// run writing the same keys, was rolled back whole, so it runs again.
 fn commit_chunk(
     context: &RunContext,
-    connection: &mut SqliteConnection,
+    connection: &mut DbConnection,
     run: &Run,
+    next_row: i64,
     target: &TargetTable,
     plan: &ChunkPlan,
-) -> Result<(), RunFailure> {
+) -> Result<Option<ChunkCounts>, RunFailure> {
+    let mut attempt = 1;
+    loop {
+        match commit_chunk_once(context, connection, run, next_row, target, plan) {
+            Err(failure) if failure.transient && attempt < CHUNK_ATTEMPTS => {
+                tracing::warn!(attempt, error = %failure.message, "the chunk's transaction failed; it runs again");
+                std::thread::sleep(std::time::Duration::from_millis(100 * u64::from(attempt)));
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+fn commit_chunk_once(
+    context: &RunContext,
+    connection: &mut DbConnection,
+    run: &Run,
+    next_row: i64,
+    target: &TargetTable,
+    plan: &ChunkPlan,
+) -> Result<Option<ChunkCounts>, RunFailure> {
     let failed_before_write = if plan.atomic { plan.first_failed_row() } else { None };
-    let attempt = connection.immediate_transaction(|connection| -> Result<(), CommitError> {
-        write_chunk(context, connection, run, target, plan, failed_before_write)
+    let attempt = write_transaction(connection, |connection| -> Result<ChunkCounts, CommitError> {
+        write_chunk(context, connection, run, next_row, target, plan, failed_before_write)
     });
     match attempt {
-        Ok(()) => Ok(()),
+        Ok(counts) => Ok(Some(counts)),
+        Err(CommitError::LeaseLost) => Ok(None),
         Err(CommitError::Other(failure)) => Err(failure),
         Err(CommitError::Atomic(AtomicWriteFailed { row_number })) => {
             // The rolled-back chunk is recorded again with every row failed and nothing
             // written to the target.
-            connection
-                .immediate_transaction(|connection| {
-                    write_chunk(context, connection, run, target, plan, Some(row_number))
-                })
-                .map_err(|error| match error {
-                    CommitError::Other(failure) => failure,
-                    CommitError::Atomic(_) => unreachable!("a chunk written with nothing to write cannot fail a write"),
-                })
+            let recorded = write_transaction(connection, |connection| {
+                write_chunk(context, connection, run, next_row, target, plan, Some(row_number))
+            });
+            match recorded {
+                Ok(counts) => Ok(Some(counts)),
+                Err(CommitError::LeaseLost) => Ok(None),
+                Err(CommitError::Other(failure)) => Err(failure),
+                Err(CommitError::Atomic(_)) => unreachable!("a chunk written with nothing to write cannot fail a write"),
+            }
         }
     }
 }
@@ -335,12 +460,16 @@ fn commit_chunk(
 /// failed, so nothing is written and every row is recorded as failed.
 fn write_chunk(
     context: &RunContext,
-    connection: &mut SqliteConnection,
+    connection: &mut DbConnection,
     run: &Run,
+    next_row: i64,
     target: &TargetTable,
     plan: &ChunkPlan,
     failed_row: Option<u64>,
-) -> Result<(), CommitError> {
+) -> Result<ChunkCounts, CommitError> {
+    if !runs::hold_lease_for_chunk(connection, run.id, &context.node_id, next_row, context.config.lease)? {
+        return Err(CommitError::LeaseLost);
+    }
     let writes = match failed_row {
         Some(_) => Vec::new(),
         None => target.write(connection, &plan.records, run.dry_run)?,
@@ -393,8 +522,8 @@ fn write_chunk(
     }
 
     rows::insert_many(connection, &remembered)?;
-    runs::record_chunk(connection, run.id, counts, context.config.lease)?;
-    Ok(())
+    runs::record_chunk(connection, run.id, counts)?;
+    Ok(counts)
 }
 
 fn errors_json(failure: &RowFailure) -> serde_json::Value {

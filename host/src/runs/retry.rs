@@ -1,12 +1,10 @@
 //! Retries: a new run over only the failed rows of an earlier one.
 
-use diesel::prelude::*;
-
 use super::row_data;
 use crate::sources::{RowSource, SourceChunk, SourceError};
 use crate::store::rows::failed_rows_after;
 use crate::store::runs::{self, NewRun, Run};
-use crate::store::{Store, StoreError};
+use crate::store::{DbConnection, Store, StoreError, write_transaction};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RetryError {
@@ -27,15 +25,18 @@ impl From<diesel::result::Error> for RetryError {
 }
 
 /// Creates the retry run of `original_id`, as `user_id`. The check for a retry in
-/// flight and the insert share one write transaction, so two requests cannot both
-/// create one.
+/// flight and the insert share one write transaction that locks the original run's
+/// row, so two requests cannot both create one.
 pub fn create_retry(
-    connection: &mut SqliteConnection,
+    connection: &mut DbConnection,
     original_id: i64,
     user_id: Option<i64>,
     dry_run: bool,
 ) -> Result<Run, RetryError> {
-    connection.immediate_transaction(|connection| {
+    write_transaction(connection, |connection| {
+        if !runs::lock(connection, original_id)? {
+            return Err(RetryError::NotFound(original_id));
+        }
         let original = runs::find(connection, original_id)?.ok_or(RetryError::NotFound(original_id))?;
         if runs::failed_row_count(connection, original_id)? == 0 {
             return Err(RetryError::NoFailedRows(original_id));

@@ -1,33 +1,40 @@
 //! The host's own tables: runs, their remembered rows, and API tokens.
 //!
-//! Everything here is synchronous diesel; async callers go through [`Store::run`], which
+//! Everything here is synchronous diesel over [`DbConnection`], which is SQLite or
+//! PostgreSQL as the database URL selects. Async callers go through [`Store::run`], which
 //! moves the work onto tokio's blocking pool so a slow query never stalls the server.
 
+pub mod connection;
+mod migrate;
 pub mod rows;
 pub mod runs;
 pub mod schema;
 pub mod tokens;
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use diesel::Connection as _;
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{Pool, PooledConnection};
 use diesel::sqlite::SqliteConnection;
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+pub use connection::{Backend, DbConnection, write_transaction};
+use connection::{Manager, SessionSettings};
 
 /// Tables the host owns; importers may never write them.
 pub const HOST_TABLES: &[&str] = &["ingest_runs", "ingest_rows", "ingest_tokens", "__diesel_schema_migrations"];
 
-pub type Connection = PooledConnection<ConnectionManager<SqliteConnection>>;
+pub type Connection = PooledConnection<Manager>;
+
+/// How long a PostgreSQL session may stay idle inside a transaction; see
+/// [`SessionSettings::idle_in_transaction`].
+const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database {path}: {source}")]
-    Open { path: String, source: diesel::r2d2::PoolError },
+    #[error("cannot open the database {database}: {source}")]
+    Open { database: String, source: diesel::r2d2::PoolError },
     #[error("cannot create the database directory {path}: {source}")]
     Directory { path: String, source: std::io::Error },
     #[error("cannot apply the database migrations: {0}")]
@@ -40,54 +47,77 @@ pub enum StoreError {
     Task(#[from] tokio::task::JoinError),
 }
 
-/// A pool of connections to the SQLite file that holds the host's tables and, in the
-/// embedded set-up, the target tables too.
-#[derive(Clone)]
-pub struct Store {
-    pool: Pool<ConnectionManager<SqliteConnection>>,
+/// The database a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file, from a plain path or a `sqlite://` URL.
+    Sqlite(PathBuf),
+    /// A `postgres://` or `postgresql://` URL, passed to libpq as it is.
+    Postgres(String),
 }
 
-#[derive(Debug)]
-struct SqlitePragmas;
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return DatabaseUrl::Postgres(url.to_owned());
+        }
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        DatabaseUrl::Sqlite(PathBuf::from(path))
+    }
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, connection: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        // The busy timeout makes writers from several workers wait for each other
-        // instead of failing at once. WAL mode is set once in `Store::open`: it is a
-        // property of the file, and setting it needs a moment with no other connection.
-        connection
-            .batch_execute("PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-            .map_err(diesel::r2d2::Error::QueryError)
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Returns the URL as logs and errors show it, without a password.
+    pub fn label(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(path) => path.display().to_string(),
+            DatabaseUrl::Postgres(url) => crate::config::redact_password(url),
+        }
     }
 }
 
-impl Store {
-    /// Opens (creating if needed) the SQLite file and applies pending migrations.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|source| StoreError::Directory { path: parent.display().to_string(), source })?;
-        }
-        // WAL lets API readers work while a run writes.
-        let mut first = SqliteConnection::establish(&path.to_string_lossy())
-            .map_err(|error| StoreError::Migrate(format!("cannot open {}: {error}", path.display())))?;
-        first.batch_execute("PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL;")?;
-        drop(first);
+/// A pool of connections to the database that contains the host's tables and the target
+/// tables.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
 
-        let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
+impl Store {
+    /// Opens the database `database_url` names (a SQLite file path, a `sqlite://` URL or
+    /// a `postgres://` URL), creating a SQLite file if needed, and applies pending
+    /// migrations.
+    pub fn open(database_url: &str) -> Result<Self, StoreError> {
+        let database = DatabaseUrl::parse(database_url);
+        let url = match &database {
+            DatabaseUrl::Sqlite(path) => {
+                prepare_sqlite_file(path)?;
+                path.to_string_lossy().into_owned()
+            }
+            DatabaseUrl::Postgres(url) => url.clone(),
+        };
+
+        let manager = Manager { backend: database.backend(), url };
         let pool = Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(30))
-            .connection_customizer(Box::new(SqlitePragmas))
+            .connection_customizer(Box::new(SessionSettings { idle_in_transaction: IDLE_IN_TRANSACTION_TIMEOUT }))
             .build(manager)
-            .map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
-        let store = Self { pool };
-        store
-            .connection()?
-            .run_pending_migrations(MIGRATIONS)
-            .map_err(|error| StoreError::Migrate(error.to_string()))?;
+            .map_err(|source| StoreError::Open { database: database.label(), source })?;
+        let store = Self { pool, backend: database.backend() };
+        migrate::run_pending(&mut *store.connection()?)?;
         Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     pub fn connection(&self) -> Result<Connection, StoreError> {
@@ -98,11 +128,24 @@ impl Store {
     pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut SqliteConnection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
         let store = self.clone();
         tokio::task::spawn_blocking(move || work(&mut *store.connection()?)).await?
     }
+}
+
+/// Creates the SQLite file's directory and turns on WAL mode, which lets API readers
+/// work while a run writes.
+fn prepare_sqlite_file(path: &std::path::Path) -> Result<(), StoreError> {
+    if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|source| StoreError::Directory { path: parent.display().to_string(), source })?;
+    }
+    let mut first = SqliteConnection::establish(&path.to_string_lossy())
+        .map_err(|error| StoreError::Migrate(format!("cannot open {}: {error}", path.display())))?;
+    first.batch_execute("PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL;")?;
+    Ok(())
 }
 
 /// Formats a moment the way the API shows it: UTC, microseconds, `Z`.
@@ -112,4 +155,27 @@ pub fn timestamp(moment: chrono::DateTime<chrono::Utc>) -> String {
 
 pub fn now() -> String {
     timestamp(chrono::Utc::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_names_its_backend() {
+        assert_eq!(DatabaseUrl::parse("data/ingest.db"), DatabaseUrl::Sqlite("data/ingest.db".into()));
+        assert_eq!(DatabaseUrl::parse("sqlite://data/ingest.db"), DatabaseUrl::Sqlite("data/ingest.db".into()));
+        assert_eq!(DatabaseUrl::parse("sqlite:/tmp/x.db"), DatabaseUrl::Sqlite("/tmp/x.db".into()));
+        assert_eq!(
+            DatabaseUrl::parse("postgres://ingest@db/ingest"),
+            DatabaseUrl::Postgres("postgres://ingest@db/ingest".into())
+        );
+        assert_eq!(DatabaseUrl::parse("postgresql://db/x").backend(), Backend::Postgres);
+    }
+
+    #[test]
+    fn placeholders_follow_the_backend() {
+        assert_eq!(Backend::Sqlite.placeholders(3, 2), "?, ?");
+        assert_eq!(Backend::Postgres.placeholders(3, 2), "$3, $4");
+    }
 }

@@ -1,10 +1,10 @@
 //! Runs: one row of `ingest_runs` per import, its counters and its lifecycle.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 
-use super::schema::ingest_runs;
-use super::{StoreError, now, timestamp};
+use super::schema::{ingest_rows, ingest_runs};
+use super::{Backend, DbConnection, StoreError, now, timestamp, write_transaction};
 
 /// The lifecycle of a run, as the API spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +47,9 @@ impl Status {
     }
 }
 
+/// The statuses after which a run never changes again.
+pub const FINISHED_STATUSES: [&str; 4] = ["completed", "completed_with_errors", "failed", "cancelled"];
+
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = ingest_runs)]
 pub struct Run {
@@ -74,6 +77,8 @@ pub struct Run {
     pub created_at: String,
     pub started_at: Option<String>,
     pub completed_at: Option<String>,
+    /// How many times a worker claimed the run, this claim included.
+    pub claims: i64,
 }
 
 impl Run {
@@ -98,11 +103,11 @@ pub struct NewRun {
     pub headers: Option<Vec<String>>,
 }
 
-pub fn insert(connection: &mut SqliteConnection, run: &NewRun) -> Result<Run, StoreError> {
+pub fn insert(connection: &mut DbConnection, run: &NewRun) -> Result<Run, StoreError> {
     let headers = run.headers.as_ref().map(|headers| serde_json::Value::from(headers.clone()).to_string());
     // started_at is set at creation, as Laravel Ingest does, so it is never null.
     let created_at = now();
-    let inserted = diesel::insert_into(ingest_runs::table)
+    let insert = diesel::insert_into(ingest_runs::table)
         .values((
             ingest_runs::importer.eq(&run.importer),
             ingest_runs::status.eq(Status::Pending.as_str()),
@@ -114,18 +119,22 @@ pub fn insert(connection: &mut SqliteConnection, run: &NewRun) -> Result<Run, St
             ingest_runs::headers.eq(headers),
             ingest_runs::started_at.eq(&created_at),
             ingest_runs::created_at.eq(&created_at),
-        ))
-        .returning(Run::as_returning())
-        .get_result(connection)?;
+        ));
+    // diesel's multi-backend connection cannot build `RETURNING` with a selectable
+    // struct, so the insert goes through the backend's own connection.
+    let inserted = match connection {
+        DbConnection::Sqlite(sqlite) => insert.returning(Run::as_returning()).get_result(sqlite)?,
+        DbConnection::Postgres(postgres) => insert.returning(Run::as_returning()).get_result(postgres)?,
+    };
     Ok(inserted)
 }
 
-pub fn find(connection: &mut SqliteConnection, id: i64) -> Result<Option<Run>, StoreError> {
+pub fn find(connection: &mut DbConnection, id: i64) -> Result<Option<Run>, StoreError> {
     Ok(ingest_runs::table.find(id).select(Run::as_select()).first(connection).optional()?)
 }
 
 /// One page of runs, newest first, and the number of runs in all.
-pub fn page(connection: &mut SqliteConnection, page: i64, per_page: i64) -> Result<(Vec<Run>, i64), StoreError> {
+pub fn page(connection: &mut DbConnection, page: i64, per_page: i64) -> Result<(Vec<Run>, i64), StoreError> {
     let total = ingest_runs::table.count().get_result(connection)?;
     let runs = ingest_runs::table
         .order(ingest_runs::id.desc())
@@ -136,33 +145,128 @@ pub fn page(connection: &mut SqliteConnection, page: i64, per_page: i64) -> Resu
     Ok((runs, total))
 }
 
-/// Claims the oldest run that is waiting, or whose lease ran out because the worker
-/// holding it died, and leases it to `owner`.
+/// Claims the oldest run that is waiting, or whose lease ran out because the node
+/// holding it died or hangs, and leases it to `owner` for `lease`.
+///
+/// One statement, so two workers can never claim the same run. SQLite runs writes one
+/// at a time. On PostgreSQL the inner SELECT locks the row it picks and skips rows that
+/// other nodes are claiming (`FOR UPDATE SKIP LOCKED`), so nodes claim different runs
+/// without waiting for each other.
 pub fn claim_next(
-    connection: &mut SqliteConnection,
+    connection: &mut DbConnection,
     owner: &str,
     lease: std::time::Duration,
 ) -> Result<Option<Run>, StoreError> {
     let current = chrono::Utc::now();
-    let expires = timestamp(current + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30)));
+    let expires = timestamp(current + lease_duration(lease));
     let current = timestamp(current);
-    // One statement, so two workers can never claim the same run: SQLite runs writes
-    // one at a time, and the inner SELECT sees the outer UPDATE's snapshot.
-    let claimed = diesel::sql_query(
-        "UPDATE ingest_runs SET status = 'processing', lease_owner = ?, lease_expires_at = ?, \
-             started_at = COALESCE(started_at, ?) \
+    let backend = connection.backend();
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+    };
+    let sql = format!(
+        "UPDATE ingest_runs SET status = 'processing', lease_owner = {owner}, lease_expires_at = {expires}, \
+             started_at = COALESCE(started_at, {started}), claims = claims + 1 \
          WHERE id = (SELECT id FROM ingest_runs \
-             WHERE status = 'pending' OR (status = 'processing' AND lease_expires_at < ?) \
-             ORDER BY id LIMIT 1) \
+             WHERE status = 'pending' OR (status = 'processing' AND lease_expires_at < {current}) \
+             ORDER BY id LIMIT 1{lock}) \
          RETURNING *",
-    )
-    .bind::<Text, _>(owner)
-    .bind::<Text, _>(&expires)
-    .bind::<Text, _>(&current)
-    .bind::<Text, _>(&current)
-    .get_result::<Run>(connection)
-    .optional()?;
+        owner = backend.placeholder(1),
+        expires = backend.placeholder(2),
+        started = backend.placeholder(3),
+        current = backend.placeholder(4),
+    );
+    let claimed = diesel::sql_query(sql)
+        .bind::<Text, _>(owner)
+        .bind::<Text, _>(&expires)
+        .bind::<Text, _>(&current)
+        .bind::<Text, _>(&current)
+        .get_result::<Run>(connection)
+        .optional()?;
     Ok(claimed)
+}
+
+/// Claims run `id` for `owner` if it is still pending, as [`claim_next`] would; `None`
+/// when another worker claimed it first or it was cancelled.
+pub fn claim(
+    connection: &mut DbConnection,
+    id: i64,
+    owner: &str,
+    lease: std::time::Duration,
+) -> Result<Option<Run>, StoreError> {
+    let current = chrono::Utc::now();
+    let expires = timestamp(current + lease_duration(lease));
+    let backend = connection.backend();
+    let sql = format!(
+        "UPDATE ingest_runs SET status = 'processing', lease_owner = {owner}, lease_expires_at = {expires}, \
+             started_at = COALESCE(started_at, {started}), claims = claims + 1 \
+         WHERE id = {id} AND status = 'pending' \
+         RETURNING *",
+        owner = backend.placeholder(1),
+        expires = backend.placeholder(2),
+        started = backend.placeholder(3),
+        id = backend.placeholder(4),
+    );
+    let claimed = diesel::sql_query(sql)
+        .bind::<Text, _>(owner)
+        .bind::<Text, _>(&expires)
+        .bind::<Text, _>(timestamp(current))
+        .bind::<diesel::sql_types::BigInt, _>(id)
+        .get_result::<Run>(connection)
+        .optional()?;
+    Ok(claimed)
+}
+
+fn lease_duration(lease: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30))
+}
+
+/// Extends `owner`'s lease on a processing run. Returns false when the lease is no
+/// longer `owner`'s, because another node took the run over or the run ended.
+pub fn renew_lease(
+    connection: &mut DbConnection,
+    id: i64,
+    owner: &str,
+    lease: std::time::Duration,
+) -> Result<bool, StoreError> {
+    let expires = timestamp(chrono::Utc::now() + lease_duration(lease));
+    let changed = diesel::update(
+        ingest_runs::table
+            .find(id)
+            .filter(ingest_runs::lease_owner.eq(owner))
+            .filter(ingest_runs::status.eq(Status::Processing.as_str())),
+    )
+    .set(ingest_runs::lease_expires_at.eq(expires))
+    .execute(connection)?;
+    Ok(changed == 1)
+}
+
+/// Renews `owner`'s lease as the first statement of a chunk's transaction and returns
+/// false, writing nothing, unless `owner` still holds the run and its committed resume
+/// point is `next_row`.
+///
+/// The update locks the run's row until the transaction ends, and on SQLite the whole
+/// database is locked already. So no other node can claim the run while the chunk
+/// writes, and a node that lost its lease cannot commit a chunk.
+pub fn hold_lease_for_chunk(
+    connection: &mut DbConnection,
+    id: i64,
+    owner: &str,
+    next_row: i64,
+    lease: std::time::Duration,
+) -> Result<bool, StoreError> {
+    let expires = timestamp(chrono::Utc::now() + lease_duration(lease));
+    let changed = diesel::update(
+        ingest_runs::table
+            .find(id)
+            .filter(ingest_runs::lease_owner.eq(owner))
+            .filter(ingest_runs::status.eq(Status::Processing.as_str()))
+            .filter(ingest_runs::next_row.eq(next_row)),
+    )
+    .set(ingest_runs::lease_expires_at.eq(expires))
+    .execute(connection)?;
+    Ok(changed == 1)
 }
 
 /// Counters of one committed chunk.
@@ -176,14 +280,9 @@ pub struct ChunkCounts {
     pub source_rows: i64,
 }
 
-/// Adds a chunk's counters and renews the lease; call inside the chunk's transaction.
-pub fn record_chunk(
-    connection: &mut SqliteConnection,
-    id: i64,
-    counts: ChunkCounts,
-    lease: std::time::Duration,
-) -> Result<(), StoreError> {
-    let expires = chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
+/// Adds a chunk's counters and advances the resume point; call inside the chunk's
+/// transaction, after [`hold_lease_for_chunk`].
+pub fn record_chunk(connection: &mut DbConnection, id: i64, counts: ChunkCounts) -> Result<(), StoreError> {
     diesel::update(ingest_runs::table.find(id))
         .set((
             ingest_runs::processed_rows.eq(ingest_runs::processed_rows + counts.processed),
@@ -191,7 +290,6 @@ pub fn record_chunk(
             ingest_runs::failed_rows.eq(ingest_runs::failed_rows + counts.failed),
             ingest_runs::skipped_rows.eq(ingest_runs::skipped_rows + counts.skipped),
             ingest_runs::next_row.eq(ingest_runs::next_row + counts.source_rows),
-            ingest_runs::lease_expires_at.eq(timestamp(expires)),
         ))
         .execute(connection)?;
     Ok(())
@@ -199,7 +297,7 @@ pub fn record_chunk(
 
 /// Records what a starting run learnt about its source.
 pub fn record_start(
-    connection: &mut SqliteConnection,
+    connection: &mut DbConnection,
     id: i64,
     importer_version: &str,
     headers: &[String],
@@ -215,14 +313,17 @@ pub fn record_start(
     Ok(())
 }
 
+/// Records how the run ended and releases its lease; returns false, changing nothing,
+/// when `owner` no longer holds the run.
 pub fn finish(
-    connection: &mut SqliteConnection,
+    connection: &mut DbConnection,
     id: i64,
+    owner: &str,
     status: Status,
     error: Option<&str>,
     summary: &serde_json::Value,
-) -> Result<(), StoreError> {
-    diesel::update(ingest_runs::table.find(id))
+) -> Result<bool, StoreError> {
+    let changed = diesel::update(ingest_runs::table.find(id).filter(ingest_runs::lease_owner.eq(owner)))
         .set((
             ingest_runs::status.eq(status.as_str()),
             ingest_runs::error.eq(error),
@@ -232,10 +333,35 @@ pub fn finish(
             ingest_runs::lease_expires_at.eq(None::<String>),
         ))
         .execute(connection)?;
-    Ok(())
+    Ok(changed == 1)
 }
 
-pub fn cancel_requested(connection: &mut SqliteConnection, id: i64) -> Result<bool, StoreError> {
+/// Locks run `id`'s row until the transaction ends, so that transactions that read the
+/// run and then write depending on it run one at a time. Returns false when there is no
+/// such run. SQLite's write transaction locks the whole database already.
+pub fn lock(connection: &mut DbConnection, id: i64) -> Result<bool, StoreError> {
+    let locked = match connection.backend() {
+        Backend::Sqlite => find(connection, id)?.is_some(),
+        Backend::Postgres => {
+            diesel::sql_query("SELECT id FROM ingest_runs WHERE id = $1 FOR UPDATE")
+                .bind::<diesel::sql_types::BigInt, _>(id)
+                .execute(connection)?
+                == 1
+        }
+    };
+    Ok(locked)
+}
+
+/// The stored files of runs that have not ended, which must stay until they do.
+pub fn unfinished_stored_paths(connection: &mut DbConnection) -> Result<Vec<String>, StoreError> {
+    Ok(ingest_runs::table
+        .filter(ingest_runs::status.eq_any([Status::Pending.as_str(), Status::Processing.as_str()]))
+        .filter(ingest_runs::stored_path.is_not_null())
+        .select(ingest_runs::stored_path.assume_not_null())
+        .load(connection)?)
+}
+
+pub fn cancel_requested(connection: &mut DbConnection, id: i64) -> Result<bool, StoreError> {
     Ok(ingest_runs::table.find(id).select(ingest_runs::cancel_requested).first(connection)?)
 }
 
@@ -251,21 +377,32 @@ pub enum CancelOutcome {
     NotFound,
 }
 
-pub fn request_cancel(connection: &mut SqliteConnection, id: i64) -> Result<CancelOutcome, StoreError> {
-    connection.immediate_transaction(|connection| {
+pub fn request_cancel(connection: &mut DbConnection, id: i64) -> Result<CancelOutcome, StoreError> {
+    write_transaction(connection, |connection| {
         let Some(run) = find(connection, id)? else {
             return Ok(CancelOutcome::NotFound);
         };
         match run.status() {
             Status::Pending => {
+                // On PostgreSQL another node may claim the run after it was read. The
+                // status filter then matches nothing, and the run is cancelled at its
+                // first chunk boundary instead.
+                let cancelled = diesel::update(
+                    ingest_runs::table.find(id).filter(ingest_runs::status.eq(Status::Pending.as_str())),
+                )
+                .set((
+                    ingest_runs::cancel_requested.eq(true),
+                    ingest_runs::status.eq(Status::Cancelled.as_str()),
+                    ingest_runs::completed_at.eq(now()),
+                ))
+                .execute(connection)?;
+                if cancelled == 1 {
+                    return Ok(CancelOutcome::CancelledBeforeStart);
+                }
                 diesel::update(ingest_runs::table.find(id))
-                    .set((
-                        ingest_runs::cancel_requested.eq(true),
-                        ingest_runs::status.eq(Status::Cancelled.as_str()),
-                        ingest_runs::completed_at.eq(now()),
-                    ))
+                    .set(ingest_runs::cancel_requested.eq(true))
                     .execute(connection)?;
-                Ok(CancelOutcome::CancelledBeforeStart)
+                Ok(CancelOutcome::Requested)
             }
             Status::Processing => {
                 diesel::update(ingest_runs::table.find(id))
@@ -279,7 +416,7 @@ pub fn request_cancel(connection: &mut SqliteConnection, id: i64) -> Result<Canc
 }
 
 /// A retry still waiting or running for the run `id`, if any.
-pub fn active_retry_of(connection: &mut SqliteConnection, id: i64) -> Result<Option<i64>, StoreError> {
+pub fn active_retry_of(connection: &mut DbConnection, id: i64) -> Result<Option<i64>, StoreError> {
     Ok(ingest_runs::table
         .filter(ingest_runs::retried_from_run_id.eq(id))
         .filter(ingest_runs::status.eq_any([Status::Pending.as_str(), Status::Processing.as_str()]))
@@ -289,23 +426,18 @@ pub fn active_retry_of(connection: &mut SqliteConnection, id: i64) -> Result<Opt
 }
 
 /// Runs whose rows are all counted, for the summary of counts by status.
-pub fn count_by_status(connection: &mut SqliteConnection) -> Result<Vec<(String, i64)>, StoreError> {
+pub fn count_by_status(connection: &mut DbConnection) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(ingest_runs::table
         .group_by(ingest_runs::status)
         .select((ingest_runs::status, diesel::dsl::count_star()))
         .load(connection)?)
 }
 
-#[derive(QueryableByName)]
-struct Total {
-    #[diesel(sql_type = BigInt)]
-    total: i64,
-}
-
 /// Failed rows remembered for a run.
-pub fn failed_row_count(connection: &mut SqliteConnection, id: i64) -> Result<i64, StoreError> {
-    let found = diesel::sql_query("SELECT COUNT(*) AS total FROM ingest_rows WHERE run_id = ? AND status = 'failed'")
-        .bind::<BigInt, _>(id)
-        .get_result::<Total>(connection)?;
-    Ok(found.total)
+pub fn failed_row_count(connection: &mut DbConnection, id: i64) -> Result<i64, StoreError> {
+    Ok(ingest_rows::table
+        .filter(ingest_rows::run_id.eq(id))
+        .filter(ingest_rows::status.eq("failed"))
+        .count()
+        .get_result(connection)?)
 }

@@ -1,4 +1,5 @@
-//! Diesel's view of the host's tables; it mirrors `migrations/sqlite`.
+//! Diesel's view of the host's tables; it mirrors `migrations/sqlite` and
+//! `migrations/postgres`, which define the same columns.
 
 diesel::table! {
     ingest_runs (id) {
@@ -26,6 +27,7 @@ diesel::table! {
         created_at -> Text,
         started_at -> Nullable<Text>,
         completed_at -> Nullable<Text>,
+        claims -> BigInt,
     }
 }
 

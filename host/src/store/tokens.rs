@@ -5,7 +5,7 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 
 use super::schema::ingest_tokens;
-use super::{StoreError, now};
+use super::{DbConnection, StoreError, now};
 
 const TOKEN_PREFIX: &str = "ingest_";
 const TOKEN_RANDOM_CHARS: usize = 40;
@@ -26,7 +26,7 @@ fn hash(token: &str) -> String {
 }
 
 /// Creates a token for `user_id` and returns its plain text, which is not stored.
-pub fn create(connection: &mut SqliteConnection, user_id: i64, name: Option<&str>) -> Result<String, StoreError> {
+pub fn create(connection: &mut DbConnection, user_id: i64, name: Option<&str>) -> Result<String, StoreError> {
     let random: String = rand::rng()
         .sample_iter(rand::distr::Alphanumeric)
         .take(TOKEN_RANDOM_CHARS)
@@ -45,7 +45,7 @@ pub fn create(connection: &mut SqliteConnection, user_id: i64, name: Option<&str
 }
 
 /// Returns the user id a live token belongs to, or `None` for an unknown or revoked one.
-pub fn authenticate(connection: &mut SqliteConnection, token: &str) -> Result<Option<i64>, StoreError> {
+pub fn authenticate(connection: &mut DbConnection, token: &str) -> Result<Option<i64>, StoreError> {
     let user = ingest_tokens::table
         .filter(ingest_tokens::token_hash.eq(hash(token)))
         .filter(ingest_tokens::revoked_at.is_null())
@@ -55,12 +55,12 @@ pub fn authenticate(connection: &mut SqliteConnection, token: &str) -> Result<Op
     Ok(user)
 }
 
-pub fn list(connection: &mut SqliteConnection) -> Result<Vec<Token>, StoreError> {
+pub fn list(connection: &mut DbConnection) -> Result<Vec<Token>, StoreError> {
     Ok(ingest_tokens::table.order(ingest_tokens::id).select(Token::as_select()).load(connection)?)
 }
 
 /// Revokes a token by id; returns false when no live token has that id.
-pub fn revoke(connection: &mut SqliteConnection, id: i64) -> Result<bool, StoreError> {
+pub fn revoke(connection: &mut DbConnection, id: i64) -> Result<bool, StoreError> {
     let changed = diesel::update(ingest_tokens::table.find(id).filter(ingest_tokens::revoked_at.is_null()))
         .set(ingest_tokens::revoked_at.eq(now()))
         .execute(connection)?;

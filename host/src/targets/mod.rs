@@ -5,6 +5,8 @@
 //! row by row inside the caller's chunk transaction; [`relate`] answers an importer's
 //! lookups of related rows.
 
+mod batch;
+mod introspect;
 mod policy;
 mod relate;
 mod sql;

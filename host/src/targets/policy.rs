@@ -13,7 +13,8 @@ pub struct TablePolicy {
 impl TablePolicy {
     pub fn check(&self, table: &str) -> Result<(), TargetError> {
         let lower = table.to_ascii_lowercase();
-        if HOST_TABLES.contains(&lower.as_str()) || lower.starts_with("sqlite_") {
+        // `sqlite_` and `pg_` name the backends' own catalog tables.
+        if HOST_TABLES.contains(&lower.as_str()) || lower.starts_with("sqlite_") || lower.starts_with("pg_") {
             return Err(TargetError::HostTable(table.to_owned()));
         }
         if self.allowed.is_empty() || self.allowed.iter().any(|pattern| matches_pattern(pattern, &lower)) {
@@ -55,6 +56,7 @@ mod tests {
         assert!(matches!(policy.check("ingest_runs"), Err(TargetError::HostTable(_))));
         assert!(matches!(policy.check("INGEST_TOKENS"), Err(TargetError::HostTable(_))));
         assert!(matches!(policy.check("sqlite_master"), Err(TargetError::HostTable(_))));
+        assert!(matches!(policy.check("pg_class"), Err(TargetError::HostTable(_))));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::TablePolicy;
 use super::sql::quote;
 use crate::plugins::HostServices;
 use crate::plugins::description::is_identifier;
-use crate::store::Store;
+use crate::store::{DbConnection, Store};
 
 /// Answers `relate` calls against the database the run writes to.
 pub struct RelateService {
@@ -31,8 +31,8 @@ struct Related {
     value: String,
 }
 
-/// SQLite binds at most 32,766 parameters in one statement; lookups go in slices well
-/// below that.
+/// SQLite binds at most 32,766 parameters in one statement and PostgreSQL 65,535;
+/// lookups go in slices well below both.
 const LOOKUP_BATCH: usize = 500;
 
 impl HostServices for RelateService {
@@ -54,10 +54,13 @@ impl HostServices for RelateService {
         if create_missing {
             let missing: Vec<String> = unique(values.iter().filter(|value| !ids.contains_key(*value)));
             if !missing.is_empty() {
+                // Without a unique index on the column, a row made by another run at the
+                // same moment is not seen as a conflict, and the value then has two rows.
                 let insert = format!(
-                    "INSERT INTO {} ({}) VALUES (?) ON CONFLICT DO NOTHING",
+                    "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING",
                     quote(table),
-                    quote(column)
+                    quote(column),
+                    connection.backend().placeholder(1)
                 );
                 connection
                     .transaction(|connection| {
@@ -84,7 +87,7 @@ fn unique<'a>(values: impl Iterator<Item = &'a String>) -> Vec<String> {
 }
 
 fn find_ids(
-    connection: &mut SqliteConnection,
+    connection: &mut DbConnection,
     table: &str,
     column: &str,
     values: &[String],
@@ -92,9 +95,13 @@ fn find_ids(
     let distinct = unique(values.iter());
     let mut ids = HashMap::with_capacity(distinct.len());
     for batch in distinct.chunks(LOOKUP_BATCH) {
-        let placeholders = vec!["?"; batch.len()].join(", ");
+        // NOTE: the values are bound as text. SQLite compares them with any column type,
+        // but PostgreSQL rejects `integer_column IN (text, ...)`, so there a relation's
+        // column must be a text column.
+        let placeholders = connection.backend().placeholders(1, batch.len());
+        // The cast lets the lookup read a table whose id is a 32-bit integer too.
         let sql = format!(
-            "SELECT id, CAST({1} AS TEXT) AS value FROM {0} WHERE {1} IN ({placeholders})",
+            "SELECT CAST(id AS BIGINT) AS id, CAST({1} AS TEXT) AS value FROM {0} WHERE {1} IN ({placeholders})",
             quote(table),
             quote(column)
         );

@@ -1,13 +1,16 @@
-//! Keyed writes of an importer's records.
+//! Keyed writes of an importer's records: one multi-row statement per batch of records
+//! where the key's text form can be matched (see [`super::batch`]), one statement per
+//! record otherwise, and lookups only in a dry run.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Text};
 
 use super::sql::{self, quote};
-use super::{TablePolicy, TargetError};
+use super::{TablePolicy, TargetError, introspect};
 use crate::cells::{Cell, PackedCells};
 use crate::plugins::description::{Description, DuplicateStrategy};
+use crate::store::{Backend, DbConnection};
 
 /// What became of one record.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,11 +23,20 @@ pub enum WriteOutcome {
 /// A checked target table and the statements that write it.
 #[derive(Debug, Clone)]
 pub struct TargetTable {
-    description: Description,
+    pub(super) description: Description,
+    pub(super) backend: Backend,
     /// False when the table does not exist yet (possible only in a dry run).
     exists: bool,
-    write_sql: String,
+    /// `INSERT INTO table (columns) VALUES`, to which rows of placeholders are added.
+    pub(super) insert_sql: String,
+    /// The `ON CONFLICT …` clause of the duplicate strategy.
+    pub(super) conflict_sql: String,
+    /// The keyed write of one record.
+    record_sql: String,
     exists_sql: String,
+    /// Whether records are written in batches; cleared for the rest of the run when a
+    /// batch's returned keys do not match its records (see [`super::batch`]).
+    pub(super) batching: std::cell::Cell<bool>,
 }
 
 #[derive(QueryableByName)]
@@ -37,18 +49,19 @@ impl TargetTable {
     /// Checks the importer's table against the policy and the database, creating it
     /// when it is missing (never in a dry run, which writes nothing).
     pub fn prepare(
-        connection: &mut SqliteConnection,
+        connection: &mut DbConnection,
         description: &Description,
         policy: &TablePolicy,
         dry_run: bool,
     ) -> Result<Self, TargetError> {
         let table = description.target.as_str();
         policy.check(table)?;
+        let backend = connection.backend();
 
-        let exists = match sql::table_columns(connection, table)? {
+        let exists = match introspect::table_columns(connection, table)? {
             Some(columns) => {
                 check_columns(description, &columns)?;
-                if !sql::has_unique_index(connection, table, &description.keyed_by)? {
+                if !introspect::has_unique_index(connection, table, &description.keyed_by)? {
                     return Err(TargetError::NoUniqueKey {
                         table: table.to_owned(),
                         key: description.keyed_by.join(", "),
@@ -58,39 +71,57 @@ impl TargetTable {
             }
             None if dry_run => false,
             None if policy.create_missing => {
-                connection.batch_execute(&create_table_sql(description))?;
+                create_table(connection, description)?;
                 tracing::info!(table, importer = %description.slug, "target table created");
                 true
             }
             None => return Err(TargetError::Missing(table.to_owned())),
         };
 
+        let (insert_sql, conflict_sql) = (insert_sql(description), conflict_sql(description));
+        let record_sql =
+            format!("{insert_sql} ({}) {conflict_sql}", backend.placeholders(1, description.columns.len()));
         Ok(Self {
             description: description.clone(),
+            backend,
             exists,
-            write_sql: write_sql(description),
-            exists_sql: exists_sql(description),
+            insert_sql,
+            conflict_sql,
+            record_sql,
+            exists_sql: exists_sql(description, backend),
+            batching: std::cell::Cell::new(super::batch::can_batch(description)),
         })
     }
 
-    /// Writes (or, in a dry run, only checks) every record, in order; call inside the
-    /// chunk's transaction. A database error fails the whole chunk.
+    /// Writes (or, in a dry run, only checks) every record, with the outcome of each in
+    /// order; call inside the chunk's transaction. A database error fails the whole chunk.
     pub fn write(
         &self,
-        connection: &mut SqliteConnection,
+        connection: &mut DbConnection,
         records: &PackedCells,
         dry_run: bool,
     ) -> Result<Vec<WriteOutcome>, TargetError> {
-        let mut outcomes = Vec::with_capacity(records.row_count());
-        for row in 0..records.row_count() {
-            let outcome = match self.check_record(records, row) {
-                Some(problem) => WriteOutcome::Failed(problem),
-                None if dry_run => self.predict(connection, records, row)?,
-                None => self.write_record(connection, records, row)?,
-            };
-            outcomes.push(outcome);
+        let mut outcomes: Vec<Option<WriteOutcome>> = vec![None; records.row_count()];
+        let mut valid = Vec::with_capacity(records.row_count());
+        for (row, outcome) in outcomes.iter_mut().enumerate() {
+            match self.check_record(records, row) {
+                Some(problem) => *outcome = Some(WriteOutcome::Failed(problem)),
+                None => valid.push(row),
+            }
         }
-        Ok(outcomes)
+
+        if dry_run {
+            for &row in &valid {
+                outcomes[row] = Some(self.predict(connection, records, row)?);
+            }
+        } else if self.batching.get() {
+            self.write_batches(connection, records, &valid, &mut outcomes)?;
+        } else {
+            for &row in &valid {
+                outcomes[row] = Some(self.write_record(connection, records, row)?);
+            }
+        }
+        Ok(outcomes.into_iter().map(|outcome| outcome.expect("every record has an outcome")).collect())
     }
 
     fn check_record(&self, records: &PackedCells, row: usize) -> Option<String> {
@@ -112,33 +143,39 @@ impl TargetTable {
         None
     }
 
-    fn write_record(
+    pub(super) fn write_record(
         &self,
-        connection: &mut SqliteConnection,
+        connection: &mut DbConnection,
         records: &PackedCells,
         row: usize,
     ) -> Result<WriteOutcome, TargetError> {
-        let mut query = diesel::sql_query(&self.write_sql).into_boxed();
-        for cell in records.row(row) {
-            query = sql::bind(query, cell);
+        let mut query = diesel::sql_query(&self.record_sql).into_boxed();
+        for (cell, column) in records.row(row).zip(&self.description.columns) {
+            query = sql::bind(query, cell, column.column_type);
         }
         let changed = query.execute(connection)?;
         if changed > 0 {
             return Ok(WriteOutcome::Written);
         }
-        Ok(match self.description.duplicates {
+        Ok(self.not_written(records, row))
+    }
+
+    /// Returns the outcome of a record that the duplicate strategy did not write because
+    /// its key existed.
+    pub(super) fn not_written(&self, records: &PackedCells, row: usize) -> WriteOutcome {
+        match self.description.duplicates {
             DuplicateStrategy::Fail => WriteOutcome::Failed(self.duplicate_message(records, row)),
             DuplicateStrategy::UpdateIfNewer => {
                 WriteOutcome::Skipped("the existing row is as new as this one or newer".into())
             }
             _ => WriteOutcome::Skipped("a row with this key already exists".into()),
-        })
+        }
     }
 
     /// Tells what a real run would do with a record, without writing it.
     fn predict(
         &self,
-        connection: &mut SqliteConnection,
+        connection: &mut DbConnection,
         records: &PackedCells,
         row: usize,
     ) -> Result<WriteOutcome, TargetError> {
@@ -148,7 +185,7 @@ impl TargetTable {
         let mut query = diesel::sql_query(&self.exists_sql).into_boxed();
         for key in &self.description.keyed_by {
             let column = self.description.columns.iter().position(|column| &column.name == key).expect("validated key");
-            query = sql::bind(query, records.get(row, column));
+            query = sql::bind(query, records.get(row, column), self.description.columns[column].column_type);
         }
         let found = query.get_result::<Found>(connection)?.found > 0;
         Ok(match (found, self.description.duplicates) {
@@ -189,20 +226,43 @@ fn check_columns(description: &Description, existing: &[String]) -> Result<(), T
     }
 }
 
-fn create_table_sql(description: &Description) -> String {
-    let mut definitions = vec!["\"id\" INTEGER PRIMARY KEY AUTOINCREMENT".to_owned()];
+/// Creates the target table from the importer's columns and key.
+///
+/// On PostgreSQL, two nodes creating the same table at once could both pass `IF NOT
+/// EXISTS`, and one would then fail on the catalog's unique index. A transaction-scoped
+/// advisory lock on the table's name makes the second wait and find the table.
+fn create_table(connection: &mut DbConnection, description: &Description) -> QueryResult<()> {
+    let create = create_table_sql(description, connection.backend());
+    match connection.backend() {
+        Backend::Sqlite => connection.batch_execute(&create),
+        Backend::Postgres => connection.transaction(|connection| {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind::<Text, _>(&description.target)
+                .execute(connection)?;
+            connection.batch_execute(&create)
+        }),
+    }
+}
+
+fn create_table_sql(description: &Description, backend: Backend) -> String {
+    let mut definitions = vec![sql::id_column(backend).to_owned()];
     for column in &description.columns {
         let not_null = if column.nullable { "" } else { " NOT NULL" };
-        definitions.push(format!("{} {}{not_null}", quote(&column.name), sql::sql_type(column.column_type)));
+        definitions.push(format!("{} {}{not_null}", quote(&column.name), sql::sql_type(backend, column.column_type)));
     }
     let key: Vec<String> = description.keyed_by.iter().map(|name| quote(name)).collect();
     definitions.push(format!("UNIQUE ({})", key.join(", ")));
     format!("CREATE TABLE IF NOT EXISTS {} ({})", quote(&description.target), definitions.join(", "))
 }
 
-fn write_sql(description: &Description) -> String {
+fn insert_sql(description: &Description) -> String {
     let columns: Vec<String> = description.columns.iter().map(|column| quote(&column.name)).collect();
-    let placeholders = vec!["?"; columns.len()].join(", ");
+    format!("INSERT INTO {} ({}) VALUES", quote(&description.target), columns.join(", "))
+}
+
+/// Builds the `ON CONFLICT` clause of the duplicate strategy, which both backends accept
+/// as it is. A statement changes a row only when the strategy writes the record.
+fn conflict_sql(description: &Description) -> String {
     let key: Vec<String> = description.keyed_by.iter().map(|name| quote(name)).collect();
     let updates: Vec<String> = description
         .columns
@@ -210,21 +270,16 @@ fn write_sql(description: &Description) -> String {
         .filter(|column| !description.keyed_by.contains(&column.name))
         .map(|column| format!("{0} = excluded.{0}", quote(&column.name)))
         .collect();
-    let insert = format!(
-        "INSERT INTO {} ({}) VALUES ({placeholders}) ON CONFLICT ({})",
-        quote(&description.target),
-        columns.join(", "),
-        key.join(", ")
-    );
+    let conflict = format!("ON CONFLICT ({})", key.join(", "));
 
     // A key-only table has nothing to update; a duplicate then leaves the row as it is.
     if updates.is_empty() {
-        return format!("{insert} DO NOTHING");
+        return format!("{conflict} DO NOTHING");
     }
     match description.duplicates {
-        DuplicateStrategy::Skip | DuplicateStrategy::Fail => format!("{insert} DO NOTHING"),
+        DuplicateStrategy::Skip | DuplicateStrategy::Fail => format!("{conflict} DO NOTHING"),
         DuplicateStrategy::Update | DuplicateStrategy::Upsert => {
-            format!("{insert} DO UPDATE SET {}", updates.join(", "))
+            format!("{conflict} DO UPDATE SET {}", updates.join(", "))
         }
         DuplicateStrategy::UpdateIfNewer => {
             let newer: Vec<String> = description
@@ -232,13 +287,19 @@ fn write_sql(description: &Description) -> String {
                 .iter()
                 .map(|name| format!("excluded.{0} > {1}.{0}", quote(name), quote(&description.target)))
                 .collect();
-            format!("{insert} DO UPDATE SET {} WHERE {}", updates.join(", "), newer.join(" OR "))
+            format!("{conflict} DO UPDATE SET {} WHERE {}", updates.join(", "), newer.join(" OR "))
         }
     }
 }
 
-fn exists_sql(description: &Description) -> String {
-    let conditions: Vec<String> = description.keyed_by.iter().map(|name| format!("{} IS ?", quote(name))).collect();
+/// Counts the rows with a record's key; key columns are never null, so `=` matches.
+fn exists_sql(description: &Description, backend: Backend) -> String {
+    let conditions: Vec<String> = description
+        .keyed_by
+        .iter()
+        .enumerate()
+        .map(|(index, name)| format!("{} = {}", quote(name), backend.placeholder(index + 1)))
+        .collect();
     format!(
         "SELECT COUNT(*) AS found FROM {} WHERE {}",
         quote(&description.target),

@@ -1,0 +1,166 @@
+//! One connection type for both backends: SQLite (the embedded default) and PostgreSQL
+//! (several nodes sharing one database).
+//!
+//! Queries built with diesel's DSL run on either backend unchanged. Raw SQL differs in its
+//! bind parameters (`?` against `$1`), so it takes them from [`Backend::placeholder`];
+//! where the SQL itself must differ, callers match on [`DbConnection::backend`].
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{CustomizeConnection, ManageConnection, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+
+/// A connection to the host's database, whichever backend it is.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// The database systems the host runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The bind parameter number `index` (counted from 1) in raw SQL.
+    pub fn placeholder(self, index: usize) -> String {
+        match self {
+            Backend::Sqlite => "?".to_owned(),
+            Backend::Postgres => format!("${index}"),
+        }
+    }
+
+    /// `count` comma-separated bind parameters, numbered from `first`.
+    pub fn placeholders(self, first: usize, count: usize) -> String {
+        (first..first + count).map(|index| self.placeholder(index)).collect::<Vec<_>>().join(", ")
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+            DbConnection::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// Runs `work` in a transaction that writes, and commits it when `work` returns `Ok`.
+///
+/// On SQLite the transaction starts with `BEGIN IMMEDIATE`, which takes the write lock at
+/// once: a deferred transaction that reads first and then writes fails with
+/// `SQLITE_BUSY` when another connection wrote in between, instead of waiting for the
+/// busy timeout. On PostgreSQL it is an ordinary `BEGIN`, and rows are locked as the
+/// statements touch them.
+pub fn write_transaction<T, E, F>(connection: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match connection {
+        DbConnection::Postgres(_) => return connection.transaction(work),
+        DbConnection::Sqlite(sqlite) => AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?,
+    }
+    match work(connection) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(connection)?;
+            Ok(value)
+        }
+        Err(error) => {
+            <DbConnection as Connection>::TransactionManager::rollback_transaction(connection)?;
+            Err(error)
+        }
+    }
+}
+
+/// Whether a transaction that failed with `error` may succeed when it runs again: a
+/// PostgreSQL serialization failure or deadlock, or SQLite still busy after its busy
+/// timeout.
+///
+/// NOTE: diesel 2.4 maps no SQLSTATE to a deadlock, so deadlocks are recognised by
+/// PostgreSQL's message, which is English only when the server's `lc_messages` is.
+pub fn is_transient(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        Error::DatabaseError(_, information) => {
+            let message = information.message();
+            message.contains("deadlock detected") || message.contains("database is locked")
+        }
+        _ => false,
+    }
+}
+
+/// Opens pool connections to one database of a known backend.
+///
+/// diesel's own `ConnectionManager` tries every backend of the enum in turn, and
+/// SQLite accepts any text as a file name: a PostgreSQL URL whose server is down would
+/// silently become a new SQLite file named like the URL.
+#[derive(Debug)]
+pub struct Manager {
+    pub backend: Backend,
+    pub url: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        let connection = match self.backend {
+            Backend::Sqlite => SqliteConnection::establish(&self.url).map(DbConnection::Sqlite),
+            Backend::Postgres => PgConnection::establish(&self.url).map(DbConnection::Postgres),
+        };
+        connection.map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, connection: &mut DbConnection) -> Result<(), Self::Error> {
+        connection.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, connection: &mut DbConnection) -> bool {
+        std::thread::panicking() || connection.is_broken()
+    }
+}
+
+/// Session settings applied to every pooled connection.
+#[derive(Debug)]
+pub struct SessionSettings {
+    /// How long a PostgreSQL session may sit idle inside a transaction before the server
+    /// ends it. The host never waits inside a transaction (importers run before a chunk's
+    /// transaction opens), so such a session belongs to a node that hangs, and ending it
+    /// releases the locks that keep other nodes from taking over its runs.
+    pub idle_in_transaction: Duration,
+}
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, connection: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        let settings = match connection {
+            // The busy timeout makes writers from several workers wait for each other
+            // instead of failing at once. WAL mode is set once when the store opens: it
+            // is a property of the file, and setting it needs a moment with no other
+            // connection.
+            DbConnection::Sqlite(_) => {
+                "PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;".to_owned()
+            }
+            DbConnection::Postgres(_) => format!(
+                "SET idle_in_transaction_session_timeout = {}; SET TIME ZONE 'UTC';",
+                self.idle_in_transaction.as_millis().max(1)
+            ),
+        };
+        connection.batch_execute(&settings).map_err(diesel::r2d2::Error::QueryError)
+    }
+}

@@ -1,0 +1,192 @@
+//! Multi-row writes: many records in one `INSERT … VALUES (…), (…) ON CONFLICT …
+//! RETURNING` statement, one round trip instead of one per record.
+//!
+//! The statement returns the key of each row it inserted or updated, as text, and a
+//! record whose key is not returned was not written (its key existed and the duplicate
+//! strategy kept the row). A batch never contains two records with the same key,
+//! because PostgreSQL rejects such a statement and the second record's outcome depends
+//! on the first.
+//!
+//! Matching returned keys to records needs a key whose text form the database returns
+//! unchanged, so only text, integer, date and date-time keys are batched. A table whose
+//! declared column types change that form (a SQLite column of another affinity, for
+//! example) is detected when a returned key matches no record: the batch is rolled back
+//! to a savepoint and written record by record, and so is the rest of the run.
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use super::sql::{self, quote};
+use super::write::{TargetTable, WriteOutcome};
+use super::TargetError;
+use crate::cells::{Cell, PackedCells};
+use crate::plugins::description::{ColumnType, Description};
+use crate::store::DbConnection;
+
+/// Records per statement, at most.
+const MAX_BATCH_ROWS: usize = 500;
+
+/// Bind parameters per statement, at most: SQLite allows 32,766 and PostgreSQL 65,535.
+const MAX_PARAMETERS: usize = 30_000;
+
+#[derive(QueryableByName)]
+struct ReturnedKey {
+    #[diesel(sql_type = Text)]
+    key_text: String,
+}
+
+/// The reason a batch was rolled back.
+enum BatchFailure {
+    Query(diesel::result::Error),
+    /// A returned key matches no record of the batch.
+    KeysDiffer,
+}
+
+impl From<diesel::result::Error> for BatchFailure {
+    fn from(error: diesel::result::Error) -> Self {
+        BatchFailure::Query(error)
+    }
+}
+
+/// Whether the importer's records can be written in batches: every key column's text
+/// form must come back from the database as it was bound.
+pub fn can_batch(description: &Description) -> bool {
+    description.keyed_by.iter().all(|key| {
+        description.columns.iter().any(|column| {
+            &column.name == key
+                && matches!(
+                    column.column_type,
+                    ColumnType::Text | ColumnType::Integer | ColumnType::Date | ColumnType::DateTime
+                )
+        })
+    })
+}
+
+impl TargetTable {
+    /// Writes the records `rows` of `records` in batches and sets their outcomes.
+    pub(super) fn write_batches(
+        &self,
+        connection: &mut DbConnection,
+        records: &PackedCells,
+        rows: &[usize],
+        outcomes: &mut [Option<WriteOutcome>],
+    ) -> Result<(), TargetError> {
+        let columns = self.description.columns.len().max(1);
+        let batch_rows = MAX_BATCH_ROWS.min(MAX_PARAMETERS / columns).max(1);
+        let mut start = 0;
+        while start < rows.len() {
+            let mut keys = HashSet::new();
+            let mut end = start;
+            while end < rows.len() && end - start < batch_rows && keys.insert(self.key_text(records, rows[end])) {
+                end += 1;
+            }
+            self.write_batch(connection, records, &rows[start..end], outcomes)?;
+            start = end;
+        }
+        Ok(())
+    }
+
+    fn write_batch(
+        &self,
+        connection: &mut DbConnection,
+        records: &PackedCells,
+        batch: &[usize],
+        outcomes: &mut [Option<WriteOutcome>],
+    ) -> Result<(), TargetError> {
+        if !self.batching.get() {
+            for &row in batch {
+                outcomes[row] = Some(self.write_record(connection, records, row)?);
+            }
+            return Ok(());
+        }
+
+        let expected: HashMap<String, usize> = batch.iter().map(|&row| (self.key_text(records, row), row)).collect();
+        // A nested transaction is a savepoint inside the chunk's transaction.
+        let written = connection.transaction(|connection| -> Result<Vec<usize>, BatchFailure> {
+            let returned: Vec<ReturnedKey> = self.batch_query(records, batch).load(connection)?;
+            returned
+                .into_iter()
+                .map(|returned| expected.get(&returned.key_text).copied().ok_or(BatchFailure::KeysDiffer))
+                .collect()
+        });
+
+        match written {
+            Ok(written) => {
+                let written: HashSet<usize> = written.into_iter().collect();
+                for &row in batch {
+                    outcomes[row] =
+                        Some(if written.contains(&row) { WriteOutcome::Written } else { self.not_written(records, row) });
+                }
+                Ok(())
+            }
+            Err(BatchFailure::Query(error)) => Err(error.into()),
+            Err(BatchFailure::KeysDiffer) => {
+                tracing::warn!(
+                    table = %self.description.target,
+                    importer = %self.description.slug,
+                    "the table returned keys in another form than they were written, probably because of its \
+                     column types; the run writes its records one by one from now on"
+                );
+                self.batching.set(false);
+                for &row in batch {
+                    outcomes[row] = Some(self.write_record(connection, records, row)?);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The statement that writes `batch` and returns the keys it wrote.
+    fn batch_query<'a>(&self, records: &'a PackedCells, batch: &[usize]) -> sql::Query<'a> {
+        let width = self.description.columns.len();
+        let rows: Vec<String> = (0..batch.len())
+            .map(|index| format!("({})", self.backend.placeholders(index * width + 1, width)))
+            .collect();
+        let sql = format!(
+            "{} {} {} RETURNING {} AS key_text",
+            self.insert_sql,
+            rows.join(", "),
+            self.conflict_sql,
+            key_text_sql(&self.description)
+        );
+        let mut query = diesel::sql_query(sql).into_boxed();
+        for &row in batch {
+            for (cell, column) in records.row(row).zip(&self.description.columns) {
+                query = sql::bind(query, cell, column.column_type);
+            }
+        }
+        query
+    }
+
+    /// Returns the record's key in the form of [`key_text_sql`]: each key column as its
+    /// length in characters, a colon and its text, so that no two keys share a form.
+    fn key_text(&self, records: &PackedCells, row: usize) -> String {
+        let mut text = String::new();
+        for key in &self.description.keyed_by {
+            let column = self.description.columns.iter().position(|column| &column.name == key).expect("validated key");
+            let value = match records.get(row, column) {
+                Cell::Text(value) | Cell::Date(value) | Cell::DateTime(value) => value.to_owned(),
+                Cell::Integer(value) => value.to_string(),
+                // Not batched (see `can_batch`), and key columns are never empty.
+                other => other.to_text().unwrap_or_default(),
+            };
+            text.push_str(&format!("{}:{value}", value.chars().count()));
+        }
+        text
+    }
+}
+
+/// SQL for the key of a written row, in the form of [`TargetTable::key_text`].
+fn key_text_sql(description: &Description) -> String {
+    description
+        .keyed_by
+        .iter()
+        .map(|key| {
+            let text = format!("CAST({} AS TEXT)", quote(key));
+            format!("CAST(LENGTH({text}) AS TEXT) || ':' || {text}")
+        })
+        .collect::<Vec<_>>()
+        .join(" || ")
+}
