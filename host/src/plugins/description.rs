@@ -107,10 +107,10 @@ impl Description {
         if matches!(self.source, SourceKind::Filesystem | SourceKind::Url) && self.location.is_none() {
             return Err(format!("a {:?} source needs a location (a path or a URL)", self.source).to_lowercase());
         }
-        if let Some(delimiter) = &self.format.delimiter {
-            if delimiter.len() != 1 || !delimiter.is_ascii() {
-                return Err(format!("delimiter {delimiter:?} must be one ASCII character"));
-            }
+        if let Some(delimiter) = &self.format.delimiter
+            && (delimiter.len() != 1 || !delimiter.is_ascii())
+        {
+            return Err(format!("delimiter {delimiter:?} must be one ASCII character"));
         }
         if !is_identifier(&self.target) {
             return Err(format!("target table {:?} is not a valid table name", self.target));

@@ -5,70 +5,65 @@
 //! `Err(String)` for what the importer itself reported.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use wasmtime::component::{HasSelf, ResourceTable};
-use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime::{Store, Trap};
 
 use super::bindings::ImporterWorld;
-use super::bindings::ingest::importer::{host, types as wit};
+use super::bindings::ingest::importer::types as wit;
 use super::description::Description;
 use super::engine::EPOCH_TICK;
+use super::sandbox::{GuestState, MemoryLimitExceeded};
 use super::{HostServices, LoadedImporter};
 use crate::cells::PackedCells;
 use crate::config::SandboxLimits;
 
-/// Store data of one instance: an empty WASI context (nothing preopened, no
-/// environment, no sockets) and the host services an importer may call.
-pub struct GuestState {
-    wasi: WasiCtx,
-    table: ResourceTable,
-    limits: StoreLimits,
-    services: Arc<dyn HostServices>,
-    slug: String,
+/// Maximum length of a crash message in bytes. Longer panic messages are cut.
+const MAX_CRASH_MESSAGE_BYTES: usize = 1000;
+
+/// A call that the sandbox stopped. Its message names the importer (`slug@version`) and,
+/// for a limit, the limit and the setting that sets it.
+#[derive(Debug)]
+pub enum GuestFault {
+    Timeout { importer: String, limit_ms: u128 },
+    Memory { importer: String, limit_bytes: usize },
+    Trap { importer: String, message: String },
+    Malformed { importer: String, detail: String },
 }
 
-impl WasiView for GuestState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
-    }
-}
-
-impl wit::Host for GuestState {}
-
-impl host::Host for GuestState {
-    fn relate(&mut self, request: host::RelateRequest) -> Result<Vec<Option<i64>>, String> {
-        self.services.relate(&request.table, &request.column, &request.values, request.create_missing)
-    }
-
-    fn log(&mut self, level: host::LogLevel, message: String) {
-        let importer = self.slug.as_str();
-        match level {
-            host::LogLevel::Debug => tracing::debug!(importer, message, "importer log"),
-            host::LogLevel::Info => tracing::info!(importer, message, "importer log"),
-            host::LogLevel::Warn => tracing::warn!(importer, message, "importer log"),
-            host::LogLevel::Error => tracing::error!(importer, message, "importer log"),
+impl GuestFault {
+    /// Returns what happened, as a phrase that follows the importer's name.
+    pub fn reason(&self) -> String {
+        match self {
+            GuestFault::Timeout { limit_ms, .. } => format!(
+                "ran longer than its limit of {limit_ms} ms for one call (INGEST_IMPORTER_TIMEOUT_MS) and was stopped"
+            ),
+            GuestFault::Memory { limit_bytes, .. } => format!(
+                "needed more than its memory limit of {} (INGEST_IMPORTER_MEMORY_BYTES={limit_bytes}) and was stopped",
+                format_bytes(*limit_bytes)
+            ),
+            GuestFault::Trap { message, .. } => format!("crashed: {message}"),
+            GuestFault::Malformed { detail, .. } => format!("returned malformed output: {detail}"),
         }
     }
 }
 
-pub fn add_to_linker(linker: &mut wasmtime::component::Linker<GuestState>) -> anyhow::Result<()> {
-    ImporterWorld::add_to_linker::<_, HasSelf<_>>(linker, |state| state)?;
-    wasmtime_wasi::p2::add_to_linker_sync(linker)?;
-    Ok(())
+impl std::fmt::Display for GuestFault {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (GuestFault::Timeout { importer, .. }
+        | GuestFault::Memory { importer, .. }
+        | GuestFault::Trap { importer, .. }
+        | GuestFault::Malformed { importer, .. }) = self;
+        write!(formatter, "importer {importer} {}", self.reason())
+    }
 }
 
-/// What the sandbox stopped; every message names the importer and its version.
-#[derive(Debug, thiserror::Error)]
-pub enum GuestFault {
-    #[error("importer {importer} ran longer than its {limit_ms} ms limit for one call and was stopped")]
-    Timeout { importer: String, limit_ms: u128 },
-    #[error("importer {importer} tried to use more than its {limit_bytes} bytes of memory and was stopped")]
-    Memory { importer: String, limit_bytes: usize },
-    #[error("importer {importer} crashed: {message}")]
-    Trap { importer: String, message: String },
-    #[error("importer {importer} returned malformed output: {detail}")]
-    Malformed { importer: String, detail: String },
+impl std::error::Error for GuestFault {}
+
+/// Formats a size as `64 MiB` for whole mebibytes, else as a number of bytes.
+fn format_bytes(bytes: usize) -> String {
+    const MIB: usize = 1 << 20;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) { format!("{} MiB", bytes / MIB) } else { format!("{bytes} bytes") }
 }
 
 /// Outcome codes of `chunk-result.outcomes`.
@@ -94,8 +89,13 @@ pub struct ChunkResult {
     pub failures: Vec<RowFailure>,
 }
 
+/// An importer version and, once called, a live instance of it in its own store. A run
+/// uses one for all its chunks. The store and its memory are freed when it is dropped.
 pub struct ImporterInstance {
     importer: Arc<LoadedImporter>,
+    /// Name of the importer in messages: `slug@version`, or its file name while it
+    /// describes itself at load.
+    label: String,
     limits: SandboxLimits,
     services: Arc<dyn HostServices>,
     live: Option<(Store<GuestState>, ImporterWorld)>,
@@ -103,7 +103,15 @@ pub struct ImporterInstance {
 
 impl ImporterInstance {
     pub fn new(importer: Arc<LoadedImporter>, limits: SandboxLimits, services: Arc<dyn HostServices>) -> Self {
-        Self { importer, limits, services, live: None }
+        let label = importer.label();
+        Self { importer, label, limits, services, live: None }
+    }
+
+    /// Names the importer `label` in messages, for an importer that has not described
+    /// itself yet.
+    pub(super) fn with_label(mut self, label: String) -> Self {
+        self.label = label;
+        self
     }
 
     pub fn description(&self) -> &Description {
@@ -144,6 +152,9 @@ impl ImporterInstance {
         rows.ends = chunk.rows.ends;
         rows.bytes = chunk.rows.bytes;
 
+        // NOTE: wasmtime copies the result out of the guest before it is checked. A guest
+        // can return a `list<string>` (skips, failure messages) whose entries all point at
+        // the same bytes, and so make the host allocate far more than the memory limit.
         match outcome? {
             Ok(result) => Ok(Ok(self.check_result(result, row_count)?)),
             Err(message) => Ok(Err(message)),
@@ -151,7 +162,7 @@ impl ImporterInstance {
     }
 
     fn check_result(&self, result: wit::ChunkResult, row_count: usize) -> Result<ChunkResult, GuestFault> {
-        let malformed = |detail: String| GuestFault::Malformed { importer: self.importer.label(), detail };
+        let malformed = |detail: String| GuestFault::Malformed { importer: self.label.clone(), detail };
         let description = &self.importer.description;
 
         if result.outcomes.len() != row_count {
@@ -211,49 +222,143 @@ impl ImporterInstance {
             self.live = Some(self.instantiate()?);
         }
         let (store, bindings) = self.live.as_mut().expect("instantiated above");
-        let ticks = (self.limits.call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-        store.set_epoch_deadline(ticks);
+        begin_call(store, self.limits.call_timeout);
 
         match invoke(store, bindings) {
             Ok(value) => Ok(value),
             Err(error) => {
+                let stderr = store.data().take_stderr();
                 self.live = None;
-                Err(self.classify(error))
+                Err(self.classify(error, &stderr))
             }
         }
     }
 
     fn instantiate(&self) -> Result<(Store<GuestState>, ImporterWorld), GuestFault> {
-        let state = GuestState {
-            wasi: WasiCtx::builder().build(),
-            table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(self.limits.memory_bytes)
-                .instances(4)
-                .trap_on_grow_failure(true)
-                .build(),
-            services: self.services.clone(),
-            slug: self.importer.description.slug.clone(),
-        };
+        let state = GuestState::new(self.label.clone(), self.limits.memory_bytes, self.services.clone());
         let mut store = Store::new(self.importer.pre.engine(), state);
-        store.limiter(|state| &mut state.limits);
+        store.limiter(|state| state.limiter());
         store.epoch_deadline_trap();
-        let ticks = (self.limits.call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-        store.set_epoch_deadline(ticks);
+        // Start functions run during instantiation, under the same limits as a call.
+        begin_call(&mut store, self.limits.call_timeout);
 
-        let bindings = self.importer.pre.instantiate(&mut store).map_err(|error| self.classify(error))?;
-        Ok((store, bindings))
+        match self.importer.pre.instantiate(&mut store) {
+            Ok(bindings) => Ok((store, bindings)),
+            Err(error) => {
+                let stderr = store.data().take_stderr();
+                Err(self.classify(error, &stderr))
+            }
+        }
     }
 
-    fn classify(&self, error: wasmtime::Error) -> GuestFault {
-        let importer = self.importer.label();
+    fn classify(&self, error: wasmtime::Error, stderr: &str) -> GuestFault {
+        let importer = self.label.clone();
+        tracing::debug!(%importer, error = ?error, stderr, "importer call stopped");
         if let Some(Trap::Interrupt) = error.downcast_ref::<Trap>() {
             return GuestFault::Timeout { importer, limit_ms: self.limits.call_timeout.as_millis() };
         }
-        let text = format!("{error:#}");
-        if text.contains("forcing trap when growing memory") || text.contains("memory.grow") {
+        if error.downcast_ref::<MemoryLimitExceeded>().is_some() {
             return GuestFault::Memory { importer, limit_bytes: self.limits.memory_bytes };
         }
-        GuestFault::Trap { importer, message: text }
+        GuestFault::Trap { importer, message: crash_message(&error, stderr) }
+    }
+}
+
+/// Gives the next call into `store` the full time limit, both as epoch ticks for wasm
+/// code and as a deadline for the guest's sleeps.
+fn begin_call(store: &mut Store<GuestState>, timeout: Duration) {
+    let ticks = timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1) as u64;
+    store.set_epoch_deadline(ticks);
+    store.data_mut().begin_call(Instant::now() + timeout);
+}
+
+/// Returns why a call trapped: the panic message the guest wrote to stderr when there is
+/// one (Rust guests print it before they abort), else the trap's own cause.
+fn crash_message(error: &wasmtime::Error, stderr: &str) -> String {
+    let mut message = match panic_message(stderr) {
+        Some(panic) => panic,
+        None => {
+            let cause = trap_cause(error);
+            match stderr.lines().rev().map(str::trim).find(|line| !line.is_empty()) {
+                Some(line) => format!("{cause}; the last line it wrote to stderr was {line:?}"),
+                None => cause,
+            }
+        }
+    };
+    if message.len() > MAX_CRASH_MESSAGE_BYTES {
+        let mut end = MAX_CRASH_MESSAGE_BYTES;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.push('…');
+    }
+    message
+}
+
+/// Finds the last Rust panic in `stderr` and returns it on one line, as
+/// `panicked at src/lib.rs:21:21: the message`, without the `note:` lines.
+fn panic_message(stderr: &str) -> Option<String> {
+    let start = stderr.rfind("panicked at ")?;
+    let lines: Vec<&str> = stderr[start..]
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with("note:"))
+        .collect();
+    Some(lines.join(" "))
+}
+
+/// Returns the cause of a failed call, without wasmtime's wasm backtrace.
+fn trap_cause(error: &wasmtime::Error) -> String {
+    if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return format!("it called exit with status {}", exit.0);
+    }
+    if let Some(trap) = error.downcast_ref::<Trap>() {
+        return trap.to_string();
+    }
+    error.root_cause().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_message_is_one_line() {
+        let stderr = "\nthread '<unnamed>' panicked at src/lib.rs:21:21:\nrow 3 contains the word boom\n\
+                      note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+
+        assert_eq!(
+            panic_message(stderr).as_deref(),
+            Some("panicked at src/lib.rs:21:21: row 3 contains the word boom")
+        );
+    }
+
+    #[test]
+    fn crash_without_panic_names_trap() {
+        let error = wasmtime::Error::new(Trap::UnreachableCodeReached).context("error while executing at wasm backtrace");
+
+        let message = crash_message(&error, "");
+
+        assert_eq!(message, Trap::UnreachableCodeReached.to_string());
+    }
+
+    #[test]
+    fn crash_without_panic_adds_last_stderr_line() {
+        let error = wasmtime::Error::new(Trap::UnreachableCodeReached);
+
+        let message = crash_message(&error, "starting\nbad input in row 7\n\n");
+
+        assert!(message.ends_with("the last line it wrote to stderr was \"bad input in row 7\""), "{message}");
+    }
+
+    #[test]
+    fn memory_limit_message_names_setting() {
+        let fault = GuestFault::Memory { importer: "hog@1.0.0".into(), limit_bytes: 64 << 20 };
+
+        assert_eq!(
+            fault.to_string(),
+            "importer hog@1.0.0 needed more than its memory limit of 64 MiB (INGEST_IMPORTER_MEMORY_BYTES=67108864) and was stopped"
+        );
     }
 }

@@ -7,9 +7,11 @@ pub mod description;
 pub mod engine;
 pub mod instance;
 pub mod registry;
+pub mod sandbox;
 pub mod watch;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub use description::Description;
 pub use instance::{ChunkResult, GuestFault, ImporterInstance, RowFailure};
@@ -19,15 +21,51 @@ pub use registry::{LoadError, Registry};
 /// started with, so replacing the file never changes a run in flight.
 pub struct LoadedImporter {
     pub description: Description,
-    pub pre: bindings::ImporterWorldPre<instance::GuestState>,
+    pub pre: bindings::ImporterWorldPre<sandbox::GuestState>,
     pub file: PathBuf,
     pub loaded_at: chrono::DateTime<chrono::Utc>,
+    /// SHA-256 of the file's bytes.
+    pub sha256: [u8; 32],
+    pub load: LoadStats,
 }
 
 impl LoadedImporter {
     /// `slug@version`, the name every message about this importer uses.
     pub fn label(&self) -> String {
         format!("{}@{}", self.description.slug, self.description.version)
+    }
+
+    /// Returns the SHA-256 of the file's bytes in lower-case hexadecimal.
+    pub fn sha256_hex(&self) -> String {
+        self.sha256.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+}
+
+/// Duration of one version's load, and the source of its machine code.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadStats {
+    /// From reading the file to the checked description, describe call included.
+    pub duration: Duration,
+    pub compilation: Compilation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compilation {
+    /// Compiled by Cranelift during this load.
+    Compiled,
+    /// Read from wasmtime's cache under `INGEST_STORAGE_DIR/wasm-cache`.
+    DiskCache,
+    /// Reused from a version this process already serves with the same bytes.
+    MemoryCache,
+}
+
+impl Compilation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compilation::Compiled => "compiled",
+            Compilation::DiskCache => "disk_cache",
+            Compilation::MemoryCache => "memory_cache",
+        }
     }
 }
 
