@@ -43,7 +43,7 @@ impl CsvSource {
         sample.drain(..bom_len);
 
         let text = detect::decode_sample(&sample, encoding);
-        detect::check_text(&text, hint)?;
+        detect::check_text(&text)?;
         let delimiter = match options.delimiter {
             Some(delimiter) => checked_delimiter(delimiter)?,
             None => detect::sniff_delimiter(&text, complete, hint),
@@ -178,7 +178,7 @@ fn checked_delimiter(delimiter: u8) -> Result<u8, SourceError> {
 
 /// Decodes a stream in a legacy or UTF-16 encoding to UTF-8 as it is read. Invalid
 /// input becomes U+FFFD, as the WHATWG Encoding Standard specifies.
-struct Utf8Transcoder<R> {
+pub(super) struct Utf8Transcoder<R> {
     inner: R,
     decoder: Decoder,
     input: Box<[u8]>,
@@ -193,7 +193,7 @@ struct Utf8Transcoder<R> {
 }
 
 impl<R: Read> Utf8Transcoder<R> {
-    fn new(inner: R, encoding: &'static Encoding) -> Self {
+    pub(super) fn new(inner: R, encoding: &'static Encoding) -> Self {
         Self {
             inner,
             decoder: encoding.new_decoder_without_bom_handling(),

@@ -127,9 +127,27 @@ pub(super) fn decode_sample<'a>(sample: &'a [u8], encoding: &'static Encoding) -
     }
 }
 
-/// Rejects text that is recognizably not CSV: binary data, HTML or XML, and JSON in a
-/// file that is not named as CSV.
-pub(super) fn check_text(text: &str, hint: &NameHint) -> Result<(), SourceError> {
+/// Returns whether a text sample is JSON: its first character after a byte order mark
+/// and whitespace is `[` or `{`, and the next one can follow it in JSON, so that a CSV
+/// header such as `[id],name` stays CSV. A file named `.json`, `.ndjson` or `.jsonl` needs
+/// only the first character, so that broken JSON is reported as JSON.
+pub(super) fn is_json(sample: &[u8], hint: &NameHint) -> bool {
+    let Ok(TextEncoding { encoding, bom_len }) = text_encoding(sample, None) else {
+        return false;
+    };
+    let text = decode_sample(&sample[bom_len..], encoding);
+    let mut characters = text.chars().filter(|character| !character.is_whitespace());
+    let (first, second) = (characters.next(), characters.next());
+    let named_json = hint.is_any(&["json", "ndjson", "jsonl"]);
+    match first {
+        Some('[') => named_json || matches!(second, Some('{' | '[' | ']' | '"' | '-' | '0'..='9')),
+        Some('{') => named_json || matches!(second, Some('"' | '}')),
+        _ => false,
+    }
+}
+
+/// Rejects text that is recognizably not CSV: binary data, HTML or XML.
+pub(super) fn check_text(text: &str) -> Result<(), SourceError> {
     if text.contains('\0') {
         return Err(unsupported("binary data, not text"));
     }
@@ -140,10 +158,6 @@ pub(super) fn check_text(text: &str, hint: &NameHint) -> Result<(), SourceError>
     }
     if lower_start.starts_with("<?xml") {
         return Err(unsupported("an XML document"));
-    }
-    let looks_like_json = start.starts_with('[') || start.starts_with('{');
-    if looks_like_json && !hint.is_any(&["csv", "tsv", "tab", "txt"]) {
-        return Err(unsupported("a JSON file"));
     }
     Ok(())
 }

@@ -1,9 +1,14 @@
-//! File readers: open a stored upload and read its rows in chunks of [`PackedCells`].
+//! File readers: open a stored file and read its rows in chunks of [`PackedCells`].
 //!
-//! [`open`] detects the format by content, with the original file name as a hint:
-//! gzip is decompressed as a stream and detected again, a ZIP archive is read as an
-//! XLSX workbook, and any other text is read as CSV. Rows come out in chunks of at most
-//! the requested size, so a caller keeps only one chunk in memory at a time.
+//! [`open`] detects the format by content, with the original file name as a hint. Gzip
+//! is decompressed as a stream and detected again. A ZIP archive is read as an XLSX
+//! workbook, text that starts with `[` or `{` as JSON, and any other text as CSV.
+//! Rows come out in chunks of at most the requested size, so a caller keeps only one
+//! chunk in memory at a time.
+//!
+//! Files reach the storage directory from an upload, from an import directory (see
+//! [`import_dirs`]) or from a URL (see the `fetch` module). The readers only see the
+//! stored copy.
 //!
 //! Rules shared by every format:
 //! - The header row is the first row that is not blank. Header names are trimmed. A
@@ -21,10 +26,13 @@
 //!   returned as a [`RejectedRow`] with its raw cells, and reading goes on.
 //!
 //! CSV cells are all text; the importer decides their types. XLSX cells keep the type
-//! the workbook stores (see the `xlsx` module).
+//! the workbook stores (see the `xlsx` module), and JSON cells the type of their JSON
+//! value (see the `json` module, which also says how nested objects become columns).
 
 mod csv;
 mod detect;
+pub mod import_dirs;
+mod json;
 mod xlsx;
 
 use std::fs::File;
@@ -32,6 +40,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::cells::PackedCells;
+use crate::plugins::description::{FormatSpec, SourceKind};
 
 use self::detect::{Container, NameHint};
 
@@ -103,9 +112,31 @@ pub enum SheetChoice {
     Index(usize),
 }
 
+/// A file format that [`open`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Csv,
+    Xlsx,
+    Json,
+}
+
+impl FileFormat {
+    /// Names the format with its article, as [`SourceError::UnsupportedFormat`] expects.
+    pub fn description(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "a CSV file",
+            FileFormat::Xlsx => "an XLSX workbook",
+            FileFormat::Json => "a JSON file (an array of objects or NDJSON)",
+        }
+    }
+}
+
 /// Options for reading a file. The default detects everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormatOptions {
+    /// The only format accepted; a file in another format is rejected as
+    /// [`SourceError::UnsupportedFormat`]. Default: every format.
+    pub expected: Option<FileFormat>,
     /// XLSX: the sheet to read. Default: the first visible worksheet.
     pub sheet: Option<SheetChoice>,
     /// XLSX: the 1-based sheet row of the header. Default: the first non-empty row.
@@ -119,8 +150,33 @@ pub struct FormatOptions {
     pub encoding: Option<String>,
 }
 
+impl FormatOptions {
+    /// Builds the options that an importer's description sets. An importer whose source
+    /// is `json` accepts only JSON. A sheet written as digits is a 0-based position,
+    /// as the importer contract defines.
+    pub fn for_importer(source: SourceKind, format: &FormatSpec) -> Self {
+        let sheet = format.sheet.as_ref().map(|sheet| match sheet.trim().parse::<usize>() {
+            Ok(index) => SheetChoice::Index(index),
+            Err(_) => SheetChoice::Name(sheet.clone()),
+        });
+        Self {
+            expected: (source == SourceKind::Json).then_some(FileFormat::Json),
+            sheet,
+            header_row: format.header_row,
+            // The host checks at load time that a delimiter is one ASCII character.
+            delimiter: format.delimiter.as_ref().and_then(|delimiter| delimiter.bytes().next()),
+            encoding: format.encoding.clone(),
+        }
+    }
+
+    /// Names what this reads, for [`SourceError::UnsupportedFormat`].
+    fn expected_description(&self) -> &'static str {
+        self.expected.map_or(SUPPORTED_FORMATS, FileFormat::description)
+    }
+}
+
 /// The formats [`open`] reads, named as in [`SourceError::UnsupportedFormat`].
-pub const SUPPORTED_FORMATS: &str = "a CSV or XLSX file";
+pub const SUPPORTED_FORMATS: &str = "a CSV, XLSX or JSON file";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -131,11 +187,17 @@ pub enum SourceError {
         source: io::Error,
     },
 
-    #[error("the file is {found}, but {expected} was expected; save it as CSV or XLSX and upload it again")]
+    #[error("the file is {found}, but {expected} was expected; save the data in that format and try again")]
     UnsupportedFormat { found: String, expected: &'static str },
 
     #[error("{}", empty_file_message(sheet.as_deref()))]
     EmptyFile { sheet: Option<String> },
+
+    #[error("the JSON file has no object with a key, so it has no columns; use an array of objects or one object per line")]
+    NoJsonKeys,
+
+    #[error("the JSON file could not be read: {message}")]
+    InvalidJson { message: String },
 
     #[error("row {row_number} could not be parsed: {message}; fix the file and upload it again")]
     Malformed { row_number: u64, message: String },
@@ -172,10 +234,20 @@ fn sheet_not_found_message(requested: &str, available: &[String]) -> String {
 /// `path` is where the file is stored and `original_name` the name it was uploaded
 /// with, whose extension is only a hint because the content decides the format. Gzip
 /// is decompressed as a stream, one level deep. A ZIP archive must be an XLSX workbook.
-/// Anything else is read as CSV unless it is recognizably another format (an old XLS
-/// workbook, PDF, HTML, JSON or other binary data), which is rejected as
-/// [`SourceError::UnsupportedFormat`].
+/// Text that starts with `[` or `{` is JSON, and other text is CSV. A file that is
+/// recognizably another format (an old XLS workbook, PDF, HTML or other binary data) is
+/// rejected as [`SourceError::UnsupportedFormat`], and so is a format other than
+/// `options.expected`.
 pub fn open(path: &Path, original_name: &str, options: &FormatOptions) -> Result<Box<dyn RowSource>, SourceError> {
+    open_detected(path, original_name, options).map_err(|error| match error {
+        SourceError::UnsupportedFormat { found, .. } => {
+            SourceError::UnsupportedFormat { found, expected: options.expected_description() }
+        }
+        other => other,
+    })
+}
+
+fn open_detected(path: &Path, original_name: &str, options: &FormatOptions) -> Result<Box<dyn RowSource>, SourceError> {
     let unreadable = |source| SourceError::Unreadable { path: path.to_owned(), source };
     let hint = NameHint::from_file_name(original_name);
 
@@ -184,6 +256,7 @@ pub fn open(path: &Path, original_name: &str, options: &FormatOptions) -> Result
 
     match detect::container(&prefix, &hint)? {
         Container::Zip => {
+            check_expected(FileFormat::Xlsx, options)?;
             file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
             Ok(Box::new(xlsx::XlsxSource::open(file, &hint, options)?))
         }
@@ -192,16 +265,68 @@ pub fn open(path: &Path, original_name: &str, options: &FormatOptions) -> Result
             let mut decompressed = flate2::read::MultiGzDecoder::new(compressed);
             let sample = detect::read_sample(&mut decompressed).map_err(unreadable)?;
             match detect::container(&sample, &hint)? {
-                Container::Plain => {
-                    Ok(Box::new(csv::CsvSource::open(sample, Box::new(decompressed), path, &hint, options)?))
+                Container::Plain => open_text(sample, Box::new(decompressed), path, true, &hint, options),
+                Container::Zip | Container::Gzip => {
+                    Err(detect::unsupported("a gzip file that contains another archive"))
                 }
-                Container::Zip | Container::Gzip => Err(SourceError::UnsupportedFormat {
-                    found: "a gzip file that contains another archive".to_owned(),
-                    expected: SUPPORTED_FORMATS,
-                }),
             }
         }
-        Container::Plain => Ok(Box::new(csv::CsvSource::open(prefix, Box::new(file), path, &hint, options)?)),
+        Container::Plain => open_text(prefix, Box::new(file), path, false, &hint, options),
+    }
+}
+
+/// Opens text as JSON or CSV. `sample` is the start of the (decompressed) stream and
+/// `rest` continues right after it.
+fn open_text(
+    sample: Vec<u8>,
+    rest: Box<dyn Read + Send>,
+    path: &Path,
+    gzip: bool,
+    hint: &NameHint,
+    options: &FormatOptions,
+) -> Result<Box<dyn RowSource>, SourceError> {
+    if detect::is_json(&sample, hint) {
+        check_expected(FileFormat::Json, options)?;
+        drop(rest);
+        let stored = path.to_owned();
+        let reopen: json::Reopen = Box::new(move || decoded_stream(&stored, gzip));
+        return Ok(Box::new(json::JsonSource::open(reopen, path)?));
+    }
+    if options.expected.is_some_and(|expected| expected != FileFormat::Csv) {
+        // Name what the text is when that is known (HTML, binary data), else call it CSV.
+        let encoding = detect::text_encoding(&sample, None)?;
+        let text = detect::decode_sample(&sample[encoding.bom_len..], encoding.encoding);
+        detect::check_text(&text)?;
+        return Err(detect::unsupported("a CSV or other text file"));
+    }
+    Ok(Box::new(csv::CsvSource::open(sample, rest, path, hint, options)?))
+}
+
+fn check_expected(found: FileFormat, options: &FormatOptions) -> Result<(), SourceError> {
+    match options.expected {
+        Some(expected) if expected != found => Err(detect::unsupported(found.description())),
+        _ => Ok(()),
+    }
+}
+
+/// Opens the stored file again from its start, decompressed when it is gzip, as UTF-8:
+/// a UTF-8 byte order mark is dropped and UTF-16 with a byte order mark is transcoded.
+fn decoded_stream(path: &Path, gzip: bool) -> io::Result<Box<dyn Read + Send>> {
+    let file = File::open(path)?;
+    let mut stream: Box<dyn Read + Send> =
+        if gzip { Box::new(flate2::read::MultiGzDecoder::new(file)) } else { Box::new(file) };
+    let mut bom = Vec::with_capacity(3);
+    (&mut stream).take(3).read_to_end(&mut bom)?;
+    match encoding_rs::Encoding::for_bom(&bom) {
+        Some((encoding, bom_len)) => {
+            let rest = io::Cursor::new(bom[bom_len..].to_vec()).chain(stream);
+            if encoding == encoding_rs::UTF_8 {
+                Ok(Box::new(rest))
+            } else {
+                Ok(Box::new(csv::Utf8Transcoder::new(rest, encoding)))
+            }
+        }
+        None => Ok(Box::new(io::Cursor::new(bom).chain(stream))),
     }
 }
 
@@ -325,11 +450,10 @@ mod tests {
 
     #[test]
     fn open_rejects_other_formats() {
-        let cases: [(&str, &[u8], &str); 6] = [
+        let cases: [(&str, &[u8], &str); 5] = [
             ("old.xls", b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0\0\0", "XLS"),
             ("report.pdf", b"%PDF-1.7\n%\xE2\xE3", "PDF"),
             ("image.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "binary"),
-            ("cars.json", b"[{\"name\": \"chevrolet\"}]", "JSON"),
             ("page.csv", b"<!DOCTYPE html>\n<html><body>Sign in</body></html>", "HTML"),
             ("archive.zip", b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", "ZIP"),
         ];
@@ -389,6 +513,49 @@ mod tests {
             }
         };
         assert!(matches!(error, SourceError::Unreadable { .. }), "{error}");
+    }
+
+    #[test]
+    fn importer_format_becomes_options() {
+        let spec = FormatSpec {
+            delimiter: Some(";".to_owned()),
+            encoding: Some("windows-1252".to_owned()),
+            sheet: Some("notes".to_owned()),
+            header_row: Some(3),
+        };
+        let options = FormatOptions::for_importer(SourceKind::Upload, &spec);
+        assert_eq!(
+            options,
+            FormatOptions {
+                expected: None,
+                sheet: Some(SheetChoice::Name("notes".to_owned())),
+                header_row: Some(3),
+                delimiter: Some(b';'),
+                encoding: Some("windows-1252".to_owned()),
+            }
+        );
+
+        let by_position = FormatSpec { sheet: Some("1".to_owned()), ..FormatSpec::default() };
+        let options = FormatOptions::for_importer(SourceKind::Json, &by_position);
+        assert_eq!(options.sheet, Some(SheetChoice::Index(1)), "digits are a 0-based position");
+        assert_eq!(options.expected, Some(FileFormat::Json));
+        assert_eq!(FormatOptions::for_importer(SourceKind::Url, &FormatSpec::default()), FormatOptions::default());
+    }
+
+    #[test]
+    fn importer_options_read_the_file() {
+        // A semicolon file whose header also splits at commas, read the importer's way.
+        let spec = FormatSpec { delimiter: Some(";".to_owned()), ..FormatSpec::default() };
+        let options = FormatOptions::for_importer(SourceKind::Filesystem, &spec);
+        let mut source = open_fixture("export.csv", b"a,b;c\n1,2;3\n", &options);
+        assert_eq!(source.headers(), ["a,b", "c"]);
+        let chunk = read_all(source.as_mut());
+        assert_eq!(chunk.cells.row(0).collect::<Vec<_>>(), [Cell::Text("1,2"), Cell::Text("3")]);
+
+        let spec = FormatSpec { sheet: Some("1".to_owned()), ..FormatSpec::default() };
+        let options = FormatOptions::for_importer(SourceKind::Upload, &spec);
+        let source = open(&data_file("xlsx/penguins.xlsx"), "penguins.xlsx", &options).unwrap();
+        assert_eq!(source.headers()[0], "source", "sheet 1 is the second sheet, notes");
     }
 
     #[test]

@@ -357,6 +357,11 @@ mod tests {
         chunk.cells.row(index).collect()
     }
 
+    /// Returns text cells, with `""` as an empty cell.
+    fn texts<const N: usize>(cells: [&'static str; N]) -> [Cell<'static>; N] {
+        cells.map(|text| if text.is_empty() { Cell::Empty } else { Cell::Text(text) })
+    }
+
     #[test]
     fn penguins_workbook_typed_cells() {
         let mut source = open_data("xlsx/penguins.xlsx", &FormatOptions::default());
@@ -389,7 +394,11 @@ mod tests {
         for choice in [SheetChoice::Name("notes".to_owned()), SheetChoice::Name("NOTES".to_owned()), SheetChoice::Index(1)]
         {
             let mut source = open_data("xlsx/penguins.xlsx", &sheet(choice.clone()));
-            assert_eq!(source.headers()[0], "source", "{choice:?}");
+            assert_eq!(
+                source.headers(),
+                ["source", "Palmer Station LTER penguin observations, 2007-2009, CC0"],
+                "{choice:?}"
+            );
             let mut chunk = SourceChunk::default();
             assert!(!source.read_chunk(10, &mut chunk).unwrap(), "{choice:?}: the sheet has only a header");
         }
@@ -532,10 +541,58 @@ mod tests {
         let mut source = open_data("xlsx/merged_range.xlsx", &FormatOptions::default());
         assert_eq!(source.headers(), ["A1", "B1", "C1", "column_4", "E1", "F1", "G1", "H1"]);
         let chunk = read_all(source.as_mut());
-        // Sheet row 2 is blank (styled cells without values).
+        // Sheet row 2 is blank (styled cells without values). A merged range shows its
+        // value in its first cell only, so D3 and D4 (in C3:D3 and C4:D4) are empty.
         assert_eq!(chunk.row_numbers, [2, 3]);
-        assert_eq!(row(&chunk, 0)[2], Cell::Text("C3"));
-        assert_eq!(row(&chunk, 0)[3], Cell::Empty);
+        assert_eq!(row(&chunk, 0), texts(["A3", "B3", "C3", "", "E3", "F3", "G3", "H3"]));
+        assert_eq!(row(&chunk, 1), texts(["A4", "B4", "C4", "", "E4", "F4", "G4", "H4"]));
+    }
+
+    #[test]
+    fn merged_ranges_spanning_rows() {
+        // Sheet2 merges A1:A4, B1:B2, C1:D2, E1:E2, C3:D4 and F1:H4. Columns G and H hold
+        // no value in any row, so they are not columns.
+        let mut source = open_data("xlsx/merged_range.xlsx", &sheet(SheetChoice::Name("Sheet2".to_owned())));
+        assert_eq!(source.headers(), ["A1", "B1", "C1", "column_4", "E1", "F1"]);
+        let chunk = read_all(source.as_mut());
+        assert_eq!(chunk.row_numbers, [2, 3]);
+        assert_eq!(row(&chunk, 0), texts(["", "B3", "C3", "", "E3", ""]));
+        assert_eq!(row(&chunk, 1), texts(["", "B4", "", "", "E4", ""]));
+    }
+
+    #[test]
+    fn empty_sheets_have_no_header() {
+        for (name, sheet_name) in [("xlsx/errors.xlsx", "Feuil3"), ("xlsx/any_sheets.xlsx", "VeryHidden")] {
+            let error = open(&data_file(name), name, &sheet(SheetChoice::Name(sheet_name.to_owned()))).err().unwrap();
+            assert!(matches!(&error, SourceError::EmptyFile { sheet: Some(found) } if found == sheet_name), "{name}: {error}");
+        }
+    }
+
+    /// Every workbook of the shared data directory, with the tests that read all of its
+    /// sheets. A workbook added to the directory fails [`shared_workbooks_all_tested`]
+    /// until it gets tests and a line here.
+    const SHARED_WORKBOOKS: [(&str, &str); 9] = [
+        ("any_sheets.xlsx", "default_sheet_is_first_visible_worksheet, hidden_sheet_by_name, empty_sheets_have_no_header, chart_sheet_is_not_a_worksheet"),
+        ("date.xlsx", "dates_in_1900_and_1904_systems"),
+        ("date_1904.xlsx", "dates_in_1900_and_1904_systems"),
+        ("errors.xlsx", "error_cells_reject_their_rows, empty_sheet_has_no_header, empty_sheets_have_no_header"),
+        ("header-row.xlsx", "header_is_first_non_empty_row, header_row_option"),
+        ("inventory-table.xlsx", "inventory_table_sheet"),
+        ("merged_range.xlsx", "merged_cells_and_blank_rows, merged_ranges_spanning_rows"),
+        ("penguins.xlsx", "penguins_workbook_typed_cells, penguins_workbook_matches_csv, penguins_workbook_second_sheet"),
+        ("temperature.xlsx", "integral_float_is_integer"),
+    ];
+
+    #[test]
+    fn shared_workbooks_all_tested() {
+        let mut found: Vec<String> = std::fs::read_dir(data_file("xlsx"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".xlsx"))
+            .collect();
+        found.sort();
+        let tested: Vec<&str> = SHARED_WORKBOOKS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(found, tested, "every shared workbook needs tests that read all of it");
     }
 
     #[test]
@@ -552,7 +609,10 @@ mod tests {
         let mut source = open_data("xlsx/inventory-table.xlsx", &FormatOptions::default());
         assert_eq!(source.headers(), ["Item", "Type", "Quantity"]);
         let chunk = read_all(source.as_mut());
-        assert_eq!(chunk.cells.row_count(), 4);
+        assert_eq!(chunk.row_numbers, [1, 2, 3, 4]);
+        assert_eq!(row(&chunk, 0), [Cell::Integer(1), Cell::Text("Apple"), Cell::Integer(50)]);
+        assert_eq!(row(&chunk, 1), [Cell::Integer(2), Cell::Text("Banana"), Cell::Integer(200)]);
+        assert_eq!(row(&chunk, 2), [Cell::Integer(3), Cell::Text("Orange"), Cell::Integer(60)]);
         assert_eq!(row(&chunk, 3), [Cell::Integer(4), Cell::Text("Pear"), Cell::Integer(100)]);
     }
 
