@@ -151,7 +151,6 @@ impl IngestConfig {
         self
     }
 
-    /// Sets the table that records are written to.
     /// Reads rows from a file in one of the operator's import directories, by a path
     /// relative to it; runs start with `POST /trigger/{slug}`.
     pub fn from_file(mut self, path: impl Into<String>) -> Self {
@@ -192,6 +191,7 @@ impl IngestConfig {
         self
     }
 
+    /// Sets the table that records are written to.
     pub fn target(mut self, table: impl Into<String>) -> Self {
         self.target = table.into();
         self
@@ -312,6 +312,8 @@ pub struct Relation {
     pub(crate) table: String,
     pub(crate) column: String,
     pub(crate) create_missing: bool,
+    /// For [`Column::relate_many`]: the text between the values of one cell.
+    pub(crate) separator: Option<String>,
 }
 
 impl Relation {
@@ -322,6 +324,7 @@ impl Relation {
             table: table.into(),
             column: column.into(),
             create_missing: false,
+            separator: None,
         }
     }
 
@@ -394,8 +397,11 @@ impl Column {
         self.column_type
     }
 
-    /// Reads the column from the header `headers`, or from the first of several aliases
-    /// that the file has: `.from(["email", "E-Mail"])`.
+    /// Reads the column from the header `headers`, or from several aliases:
+    /// `.from(["email", "E-Mail"])`. In each row, the first alias whose cell is not empty
+    /// wins, so rows of a JSON file may spell the field either way. A nested JSON field is
+    /// read by its dotted path, `.from("address.city")`, because the server flattens
+    /// nested objects into such headers.
     pub fn from(mut self, headers: impl IntoNames) -> Self {
         self.source = Source::Header(headers.into_names());
         self
@@ -466,6 +472,41 @@ impl Column {
     pub fn relate(mut self, relation: Relation) -> Self {
         self.relation = Some(relation);
         self
+    }
+
+    /// Splits the value at `separator` and replaces it with the ids of the rows of another
+    /// table that the parts name, as a JSON array in a text column: `"red, blue"` with the
+    /// separator `","` becomes `[3,7]`.
+    ///
+    /// Parts are trimmed, and empty and repeated parts are dropped, so the array keeps
+    /// the order in which the cell first names each row. A cell without parts is null. One
+    /// unknown part fails the row, unless the relation creates missing rows. All rows of a
+    /// chunk share one host call per relation, as with [`Column::relate`]. The column
+    /// must be a text column.
+    pub fn relate_many(mut self, relation: Relation, separator: impl Into<String>) -> Self {
+        self.relation = Some(Relation {
+            separator: Some(separator.into()),
+            ..relation
+        });
+        self
+    }
+
+    /// Joins the trimmed values under several headers with `separator`, leaving out empty
+    /// ones, in place of reading one header: `Column::text("name").concat(["First Name", "Last
+    /// Name"], " ")`. A row where all of them are empty gets null. The headers are
+    /// optional in the file unless the column is required.
+    pub fn concat(self, headers: impl IntoNames, separator: impl Into<String>) -> Self {
+        let headers = headers.into_names();
+        let separator = separator.into();
+        let sources = headers.clone();
+        self.compute(headers, move |row| {
+            let parts: Vec<String> = sources
+                .iter()
+                .filter_map(|header| row.get(header).to_value().to_text().map(|text| text.trim().to_owned()))
+                .filter(|part| !part.is_empty())
+                .collect();
+            Ok(if parts.is_empty() { Value::Null } else { Value::text(parts.join(&separator)) })
+        })
     }
 
     /// Returns the column's name as validation messages spell it: `date_egg` becomes

@@ -46,6 +46,18 @@ impl<'a> HeaderRow<'a> {
     pub(crate) fn resolve(&self, names: &[String]) -> Option<usize> {
         names.iter().find_map(|name| self.position(name))
     }
+
+    /// Returns the positions of all of `names` that the row contains, in the order of
+    /// `names`, without repeats.
+    pub(crate) fn resolve_all(&self, names: &[String]) -> Vec<usize> {
+        let mut positions: Vec<usize> = Vec::with_capacity(names.len());
+        for position in names.iter().filter_map(|name| self.position(name)) {
+            if !positions.contains(&position) {
+                positions.push(position);
+            }
+        }
+        positions
+    }
 }
 
 /// Checks a header row and returns the error that fails the run (`None` when the row is
@@ -171,6 +183,7 @@ mod tests {
         let row = HeaderRow::new(&headers);
         assert_eq!(row.resolve(&strings(&["email", "E-Mail"])), Some(1));
         assert_eq!(row.resolve(&strings(&["mail"])), None);
+        assert_eq!(row.resolve_all(&strings(&["email", "mail", "E-MAIL", "e-mail"])), [1, 0]);
     }
 
     #[test]

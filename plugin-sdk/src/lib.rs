@@ -1,40 +1,13 @@
-//! Write ingest importers in Rust.
-//!
-//! An importer is a WebAssembly component that the ingest server loads to turn the rows of
-//! a file into records of a target table. This crate implements the component's side of
-//! the WIT contract (`wit/importer.wit`) and gives the importer author a fluent description
-//! in the style of Laravel Ingest's `IngestConfig`:
-//!
-//! ```
-//! use ingest_importer_sdk::{Column, IngestConfig, Importer};
-//!
-//! struct AirlineImporter;
-//!
-//! impl Importer for AirlineImporter {
-//!     fn config() -> IngestConfig {
-//!         IngestConfig::new("airline-importer")
-//!             .name("Airlines")
-//!             .target("airlines")
-//!             .keyed_by("carrier")
-//!             .column(Column::text("carrier").required())
-//!             .column(Column::text("name").required())
-//!     }
-//! }
-//!
-//! ingest_importer_sdk::export_importer!(AirlineImporter);
-//! # fn main() {}
-//! ```
-//!
-//! The host sends rows in chunks, packed into a few buffers. The SDK decodes them into
-//! typed [`Cell`]s and runs each column's steps. Then it converts every value to its
-//! column's type and packs the records back. A value that fails a step or does not convert fails its row
-//! with a validation error on that column, never the whole chunk.
+// The guide in README.md is the crate's documentation, so that `cargo test` compiles
+// and runs its examples.
+#![doc = include_str!("../README.md")]
 
 #[doc(hidden)]
 pub mod bindings;
 mod config;
 mod convert;
 pub mod date;
+mod date_format;
 mod headers;
 mod host;
 pub mod log;
@@ -51,7 +24,7 @@ mod value;
 pub use bindings::ingest::importer::types::{ColumnType, DuplicateStrategy, SourceKind};
 pub use config::{Column, DEFAULT_CHUNK_SIZE, IngestConfig, IntoNames, Relation};
 pub use date::{Date, DateTime};
-pub use pipeline::{ConfigError, Pipeline, SDK_VERSION};
+pub use pipeline::{ConfigError, MAX_CHUNK_SIZE, Pipeline, SDK_VERSION};
 pub use row::{Record, Row, RowError};
 pub use transform::Transform;
 pub use validate::Validator;

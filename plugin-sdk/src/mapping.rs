@@ -53,12 +53,13 @@ pub(crate) fn process_chunk(pipeline: &Pipeline, chunk: &Chunk, host: &dyn Host)
     blank_null_markers(&mut cells, pipeline.null_markers());
 
     let headers = HeaderRow::new(&chunk.headers);
-    let sources: Vec<Option<usize>> = pipeline
+    // For each column, the positions of the aliases the file has, in order of preference.
+    let sources: Vec<Vec<usize>> = pipeline
         .columns()
         .iter()
         .map(|column| match column.source {
-            Source::Header(_) => headers.resolve(&column.source_headers()),
-            Source::Computed { .. } => None,
+            Source::Header(_) => headers.resolve_all(&column.source_headers()),
+            Source::Computed { .. } => Vec::new(),
         })
         .collect();
     let rows: Vec<Row<'_>> = if width == 0 {
@@ -91,7 +92,7 @@ fn blank_null_markers(cells: &mut [Cell<'_>], markers: &[String]) {
     }
 }
 
-fn map_row<'a>(pipeline: &Pipeline, row: &Row<'a>, sources: &[Option<usize>]) -> RowState<'a> {
+fn map_row<'a>(pipeline: &Pipeline, row: &Row<'a>, sources: &[Vec<usize>]) -> RowState<'a> {
     for hook in pipeline.before_row_hooks() {
         match hook(row) {
             Ok(()) => {}
@@ -110,18 +111,22 @@ fn map_row<'a>(pipeline: &Pipeline, row: &Row<'a>, sources: &[Option<usize>]) ->
         .columns()
         .iter()
         .enumerate()
-        .map(|(index, column)| map_column(column, pipeline.is_required(index), row, sources[index], &mut errors))
+        .map(|(index, column)| map_column(column, pipeline.is_required(index), row, &sources[index], &mut errors))
         .collect();
     RowState::Mapped { values, errors }
 }
 
 /// Runs one column's source and steps. A failing step records its message and leaves the
 /// column null, so that later phases see no half-made value.
+///
+/// A column with aliases reads the first of `positions` whose cell in this row is not
+/// empty. Rows of a JSON file spell a field in different ways, and the file's header is
+/// the union of their keys.
 fn map_column<'a>(
     column: &Column,
     required: bool,
     row: &Row<'a>,
-    source: Option<usize>,
+    positions: &[usize],
     errors: &mut ValidationErrors,
 ) -> Value<'a> {
     if column.condition.as_ref().is_some_and(|condition| !condition(row)) {
@@ -129,7 +134,11 @@ fn map_column<'a>(
     }
 
     let mut value = match &column.source {
-        Source::Header(_) => source.map_or(Value::Null, |position| row.cell_at(position).to_value()),
+        Source::Header(_) => positions
+            .iter()
+            .map(|&position| row.cell_at(position))
+            .find(|cell| !cell.is_empty())
+            .map_or(Value::Null, Cell::to_value),
         Source::Computed { compute, .. } => match compute(row) {
             Ok(value) => value,
             Err(message) => return reject(column, message, errors),
@@ -281,6 +290,7 @@ mod tests {
         Harness::new(
             IngestConfig::new("things")
                 .target("things")
+                .keyed_by("name")
                 .column(Column::text("name")),
         )
     }

@@ -8,7 +8,8 @@ use crate::bindings::ingest::importer::types::ColumnType;
 use crate::bindings::ingest::importer::types::{
     Chunk, ChunkResult, Column as ColumnDescription, Description, DuplicateStrategy, ExpectedHeader,
 };
-use crate::config::{BeforeRowFn, Column, IngestConfig, RecordHookFn, Source};
+use crate::bindings::ingest::importer::types::SourceKind;
+use crate::config::{BeforeRowFn, Column, IngestConfig, RecordHookFn, Relation, Source, Step};
 use crate::headers::{check_header_row, same_header};
 use crate::host::Host;
 use crate::mapping;
@@ -192,16 +193,26 @@ impl Pipeline {
     }
 }
 
+/// The maximum length of a slug the host registers.
+const MAX_SLUG_LENGTH: usize = 100;
+
+/// The maximum length of a table or column name the host accepts, PostgreSQL's limit.
+const MAX_IDENTIFIER_LENGTH: usize = 63;
+
+/// The largest chunk the host accepts.
+pub const MAX_CHUNK_SIZE: u32 = 50_000;
+
 fn find_problems(config: &IngestConfig) -> Vec<String> {
     let mut problems = Vec::new();
     let valid_slug = !config.slug.is_empty()
+        && config.slug.len() <= MAX_SLUG_LENGTH
         && config
             .slug
             .bytes()
-            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-' || byte == b'_');
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
     if !valid_slug {
         problems.push(format!(
-            "The slug {:?} must be non-empty and contain only lower-case letters, digits, '-' and '_'.",
+            "The slug {:?} must be 1 to {MAX_SLUG_LENGTH} characters of lower-case letters, digits and '-'.",
             config.slug
         ));
     }
@@ -223,8 +234,16 @@ fn find_problems(config: &IngestConfig) -> Vec<String> {
             config.target
         ));
     }
-    if config.chunk_size == 0 {
-        problems.push("The chunk size must be at least 1.".to_owned());
+    if config.chunk_size == 0 || config.chunk_size > MAX_CHUNK_SIZE {
+        problems.push(format!(
+            "The chunk size {} is outside 1 to {MAX_CHUNK_SIZE} rows.",
+            config.chunk_size
+        ));
+    }
+    if matches!(config.source, SourceKind::Filesystem | SourceKind::Url) && config.location.is_none() {
+        problems.push(
+            "A filesystem or URL source needs a location. Set it with `.from_file(path)` or `.from_url(url)`.".to_owned(),
+        );
     }
 
     if config.columns.is_empty() {
@@ -236,6 +255,10 @@ fn find_problems(config: &IngestConfig) -> Vec<String> {
                 "The column name {:?} is not a valid SQL identifier.",
                 column.name
             ));
+        } else if column.name.eq_ignore_ascii_case("id") {
+            problems.push(
+                "The column name \"id\" is reserved for the id column the host gives every target table.".to_owned(),
+            );
         }
         let repeated = config.columns[..index]
             .iter()
@@ -243,19 +266,31 @@ fn find_problems(config: &IngestConfig) -> Vec<String> {
         if repeated {
             problems.push(format!("The column {:?} is declared more than once.", column.name));
         }
-        if column.relation.is_some() && column.column_type != ColumnType::Integer {
-            problems.push(format!(
-                "The column {:?} relates to another table, so it must be an integer column for the related id.",
-                column.name
-            ));
+        if let Some(relation) = &column.relation {
+            problems.extend(relation_problems(column, relation));
         }
         if let Source::Header(names) = &column.source
             && names.iter().any(|name| name.trim().is_empty())
         {
             problems.push(format!("The column {:?} reads from a blank header name.", column.name));
         }
+        for step in &column.steps {
+            let checked = match step {
+                Step::Transform(transform) => transform.check_config(),
+                Step::Validate(validator) => validator.check_config(),
+            };
+            if let Err(problem) = checked {
+                problems.push(format!("The column {:?}: {problem}", column.name));
+            }
+        }
     }
 
+    if config.keyed_by.is_empty() {
+        problems.push(
+            "The importer declares no key columns, which the host needs to find duplicates. Set them with `.keyed_by(...)`."
+                .to_owned(),
+        );
+    }
     let declared = |name: &String| config.columns.iter().any(|column| &column.name == name);
     for key in config.keyed_by.iter().filter(|key| !declared(key)) {
         problems.push(format!("The key column {key:?} is not a declared column."));
@@ -271,14 +306,42 @@ fn find_problems(config: &IngestConfig) -> Vec<String> {
     problems
 }
 
-/// Returns whether `name` is a plain SQL identifier: ASCII letters, digits and `_`, not
-/// starting with a digit.
+fn relation_problems(column: &Column, relation: &Relation) -> Vec<String> {
+    let mut problems = Vec::new();
+    match &relation.separator {
+        None if column.column_type != ColumnType::Integer => problems.push(format!(
+            "The column {:?} relates to another table, so it must be an integer column for the related id.",
+            column.name
+        )),
+        Some(_) if column.column_type != ColumnType::Text => problems.push(format!(
+            "The column {:?} relates to many rows of another table, so it must be a text column for the JSON array of ids.",
+            column.name
+        )),
+        Some(separator) if separator.is_empty() => problems.push(format!(
+            "The column {:?} relates to many rows, so its separator must not be empty.",
+            column.name
+        )),
+        _ => {}
+    }
+    for name in [&relation.table, &relation.column] {
+        if !is_identifier(name) {
+            problems.push(format!(
+                "The column {:?} relates to {}.{}, but {name:?} is not a valid SQL identifier.",
+                column.name, relation.table, relation.column
+            ));
+        }
+    }
+    problems
+}
+
+/// Returns whether `name` is a plain SQL identifier of at most 63 bytes: ASCII letters,
+/// digits and `_`, not starting with a digit.
 fn is_identifier(name: &str) -> bool {
     let mut bytes = name.bytes();
     let starts_well = bytes
         .next()
         .is_some_and(|first| first.is_ascii_alphabetic() || first == b'_');
-    starts_well && bytes.all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+    starts_well && name.len() <= MAX_IDENTIFIER_LENGTH && bytes.all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
 }
 
 #[cfg(test)]
@@ -364,6 +427,7 @@ mod tests {
     fn shared_headers_merge() {
         let pipeline = IngestConfig::new("species")
             .target("penguins")
+            .keyed_by("species")
             .column(Column::text("species").from("Species").required())
             .column(Column::text("latin_name").compute(["species"], |row| Ok(row.get("Species").into())))
             .expect_header("Comments")
@@ -381,6 +445,7 @@ mod tests {
     fn relations_ask_for_the_capability() {
         let description = IngestConfig::new("flight-importer")
             .target("flights")
+            .keyed_by("carrier_id")
             .column(
                 Column::integer("carrier_id")
                     .from("carrier")
@@ -422,10 +487,57 @@ mod tests {
     }
 
     #[test]
+    fn host_rules_are_checked_before_deployment() {
+        let error = IngestConfig::new("snake_case")
+            .target("things")
+            .keyed_by("code")
+            .chunk_size(MAX_CHUNK_SIZE + 1)
+            .source(SourceKind::Filesystem)
+            .column(Column::text("code"))
+            .column(Column::integer("ID"))
+            .column(Column::text("a".repeat(64)))
+            .build()
+            .err()
+            .expect("the description breaks host rules");
+        let problems = error.problems();
+        assert_eq!(problems.len(), 5, "{problems:#?}");
+        assert!(problems[0].contains("\"snake_case\" must be 1 to 100 characters"));
+        assert!(problems[1].contains("chunk size 50001"));
+        assert!(problems[2].contains("needs a location"));
+        assert!(problems[3].contains("\"id\" is reserved"));
+        assert!(problems[4].contains("is not a valid SQL identifier"));
+    }
+
+    #[test]
+    fn relations_and_steps_are_checked() {
+        use crate::transform::date;
+        use crate::validate::regex;
+
+        let error = IngestConfig::new("tags")
+            .target("posts")
+            .keyed_by("title")
+            .column(Column::text("title").validate(regex("(")))
+            .column(Column::integer("tag_ids").relate_many(Relation::new("tags", "name"), ","))
+            .column(Column::text("author_ids").relate_many(Relation::new("users", "e-mail"), ""))
+            .column(Column::date("published").transform(date(["%d.%Q"])))
+            .build()
+            .err()
+            .expect("the description breaks several rules");
+        let problems = error.problems();
+        assert_eq!(problems.len(), 5, "{problems:#?}");
+        assert!(problems[0].starts_with("The column \"title\": The regular expression \"(\" is invalid"));
+        assert!(problems[1].contains("\"tag_ids\" relates to many rows of another table, so it must be a text column"));
+        assert!(problems[2].contains("separator must not be empty"));
+        assert!(problems[3].contains("\"e-mail\" is not a valid SQL identifier"));
+        assert!(problems[4].starts_with("The column \"published\": The date format \"%d.%Q\""));
+    }
+
+    #[test]
     fn missing_target_and_columns_are_reported() {
         let error = IngestConfig::new("empty").build().err().unwrap();
-        assert_eq!(error.problems().len(), 2);
+        assert_eq!(error.problems().len(), 3);
         assert!(error.problems()[0].contains("target table is missing"));
         assert!(error.problems()[1].contains("no columns"));
+        assert!(error.problems()[2].contains("no key columns"));
     }
 }

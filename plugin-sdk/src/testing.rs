@@ -19,9 +19,21 @@
 //!     .run(&["carrier", "name"], &[vec![Cell::Text("9E"), Cell::Text("Endeavor Air Inc.")]])
 //!     .unwrap();
 //! assert_eq!(report.records().next().unwrap(), &[Value::text("9E"), Value::text("Endeavor Air Inc.")]);
+//!
+//! // Text rows, the way CSV cells arrive, and values read by column name.
+//! let report = harness.run_text(["carrier", "name"], &[["AA", "American Airlines Inc."], ["", "No code"]]).unwrap();
+//! assert_eq!(report.get(0, "name"), Some(&Value::text("American Airlines Inc.")));
+//! assert_eq!(report.failures().next().unwrap().messages("carrier"), ["The carrier field is required."]);
 //! ```
+//!
+//! Outside WebAssembly, [`Harness::run_csv`] and [`Harness::run_json`] read a CSV or JSON
+//! file the way the host does, and [`Harness::run_csv_text`] and
+//! [`Harness::run_json_text`] read the same from a string.
 
 use std::cell::RefCell;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod files;
 
 use crate::bindings::ingest::importer::host::LogLevel;
 pub use crate::bindings::ingest::importer::host::RelateRequest;
@@ -82,6 +94,8 @@ impl Harness {
 
     /// Checks the headers, then processes `rows` in chunks of the importer's chunk size.
     /// Returns the first error that `check-headers` or `process` returns.
+    ///
+    /// Panics when a row does not have one cell per header.
     pub fn run(&self, headers: &[&str], rows: &[Vec<Cell<'_>>]) -> Result<Report, String> {
         self.check_headers(headers)?;
         let headers: Vec<String> = headers.iter().map(|header| header.to_string()).collect();
@@ -94,7 +108,79 @@ impl Harness {
             outcomes.extend(unpack_outcomes(result, chunk_rows.len(), self.pipeline.columns().len()));
             first_row += chunk_rows.len() as u64;
         }
-        Ok(Report { outcomes })
+        let columns = self.pipeline.columns().iter().map(|column| column.name().to_owned()).collect();
+        Ok(Report { outcomes, columns })
+    }
+
+    /// Runs rows of text cells, the way the host sends CSV rows: `run_text(["sku", "price"],
+    /// &[["A-1", "9.99"]])`. Empty and blank cells arrive as [`Cell::Empty`].
+    pub fn run_text<const N: usize>(&self, headers: [&str; N], rows: &[[&str; N]]) -> Result<Report, String> {
+        let rows: Vec<Vec<Cell<'_>>> = rows
+            .iter()
+            .map(|row| row.iter().map(|&text| Cell::Text(text)).collect())
+            .collect();
+        self.run(&headers, &rows)
+    }
+
+    /// Reads the CSV file at `path` and runs its rows as [`Harness::run_text`] does.
+    ///
+    /// The first record is the header row. The delimiter is the importer's
+    /// [`IngestConfig::delimiter`](crate::IngestConfig::delimiter) when it sets one, and
+    /// otherwise whichever of `,`, `;`, tab and `|` the header line contains most often. A
+    /// UTF-8 byte order mark is ignored. Files must be UTF-8; the host also reads legacy
+    /// encodings, which this reader does not. Returns an error naming the file for a file
+    /// that cannot be read, and naming the row for a row with the wrong number of fields,
+    /// where the host fails that row alone and reads on.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn run_csv(&self, path: impl AsRef<std::path::Path>) -> Result<Report, String> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|error| format!("Cannot read {}: {error}", path.display()))?;
+        self.run_csv_text(&text)
+            .map_err(|error| format!("{}: {error}", path.display()))
+    }
+
+    /// Parses `text` as a CSV file and runs its rows; see [`Harness::run_csv`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn run_csv_text(&self, text: &str) -> Result<Report, String> {
+        let delimiter = self
+            .pipeline
+            .description()
+            .format
+            .delimiter
+            .and_then(|delimiter| delimiter.bytes().next());
+        self.run_table(&files::read_csv(text, delimiter)?)
+    }
+
+    /// Reads the JSON file at `path`, an array of objects or NDJSON, and runs its rows
+    /// with the header row and typed cells the host's JSON reader gives.
+    ///
+    /// Nested objects become dotted headers such as `address.city`, and the header is the
+    /// union of the rows' keys. Numbers and booleans keep their types, `null` and `""` are
+    /// empty, and arrays are the text of their compact JSON. Returns an error naming the
+    /// file or the row for a file that cannot be read or a row that is not an object.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn run_json(&self, path: impl AsRef<std::path::Path>) -> Result<Report, String> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|error| format!("Cannot read {}: {error}", path.display()))?;
+        self.run_json_text(&text)
+            .map_err(|error| format!("{}: {error}", path.display()))
+    }
+
+    /// Parses `text` as a JSON file and runs its rows; see [`Harness::run_json`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn run_json_text(&self, text: &str) -> Result<Report, String> {
+        self.run_table(&files::read_json(text)?)
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn run_table(&self, table: &files::Table) -> Result<Report, String> {
+        let headers: Vec<&str> = table.headers.iter().map(String::as_str).collect();
+        let rows: Vec<Vec<Cell<'_>>> = table
+            .rows
+            .iter()
+            .map(|row| row.iter().map(files::OwnedCell::as_cell).collect())
+            .collect();
+        self.run(&headers, &rows)
     }
 
     /// Returns the relation lookups the importer requested, in order.
@@ -225,9 +311,31 @@ impl Failure {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     pub outcomes: Vec<Outcome>,
+    /// The target columns, in the order of each record's values.
+    columns: Vec<String>,
 }
 
 impl Report {
+    /// Returns the value of `column` in the record of the row at `index` (0 for the first
+    /// data row), or `None` when that row did not become a record or the column is not
+    /// declared.
+    pub fn get(&self, index: usize, column: &str) -> Option<&Value<'static>> {
+        let position = self.columns.iter().position(|name| name == column)?;
+        match self.outcomes.get(index)? {
+            Outcome::Record(values) => values.get(position),
+            _ => None,
+        }
+    }
+
+    /// Returns the failure of the row at `index` (0 for the first data row), or `None`
+    /// when that row did not fail.
+    pub fn failure(&self, index: usize) -> Option<&Failure> {
+        match self.outcomes.get(index)? {
+            Outcome::Failed(failure) => Some(failure),
+            _ => None,
+        }
+    }
+
     pub fn records(&self) -> impl Iterator<Item = &[Value<'static>]> {
         self.outcomes.iter().filter_map(|outcome| match outcome {
             Outcome::Record(values) => Some(values.as_slice()),

@@ -9,9 +9,22 @@ use std::borrow::Cow;
 use crate::row::Row;
 use crate::value::Value;
 
+mod parse;
+mod slug;
+
+pub use parse::{Number, boolean, boolean_words, date, date_time, number};
+pub use slug::{slug, slug_with};
+
 /// A step that changes a column's value.
 pub trait Transform: Send + Sync {
     fn apply<'a>(&self, value: Value<'a>, row: &Row<'a>) -> Result<Value<'a>, String>;
+
+    /// Checks the transform's own settings, such as a date format, when the importer's
+    /// description is built. An error becomes one of the problems
+    /// [`IngestConfig::build`](crate::IngestConfig::build) lists.
+    fn check_config(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A transform made from a closure, for [`Column::transform_with`](crate::Column::transform_with).

@@ -8,9 +8,20 @@
 use crate::row::Row;
 use crate::value::Value;
 
+mod formats;
+
+pub use formats::{date, date_format, email, integer, numeric, regex};
+
 /// A step that accepts or rejects a column's value.
 pub trait Validator: Send + Sync {
     fn validate(&self, value: &Value<'_>, row: &Row<'_>) -> Result<(), String>;
+
+    /// Checks the validator's own settings, such as a regular expression, when the
+    /// importer's description is built. An error becomes one of the problems
+    /// [`IngestConfig::build`](crate::IngestConfig::build) lists.
+    fn check_config(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A validator made from a closure, for [`Column::validate_with`](crate::Column::validate_with).
@@ -93,6 +104,18 @@ impl Validator for NumberRange {
             (None, None) => unreachable!("a number range has at least one bound"),
         })
     }
+
+    fn check_config(&self) -> Result<(), String> {
+        if self.min.is_some_and(f64::is_nan) || self.max.is_some_and(f64::is_nan) {
+            return Err("A number range bound must not be NaN.".to_owned());
+        }
+        match (self.min, self.max) {
+            (Some(min), Some(max)) if min > max => Err(format!(
+                "The number range {min} to {max} is empty because its minimum is above its maximum."
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Accepts text of at least `min` characters.
@@ -100,6 +123,23 @@ pub fn min_length(min: usize) -> impl Validator {
     TextLength {
         min: Some(min),
         max: None,
+    }
+}
+
+/// Accepts text of exactly `characters` characters, like Laravel's `size` rule for
+/// strings. Numbers and dates are measured as [`Value::to_text`] renders them.
+pub fn length(characters: usize) -> impl Validator {
+    TextLength {
+        min: Some(characters),
+        max: Some(characters),
+    }
+}
+
+/// Accepts text of `min` to `max` characters, both included.
+pub fn length_between(min: usize, max: usize) -> impl Validator {
+    TextLength {
+        min: Some(min),
+        max: Some(max),
     }
 }
 
@@ -119,6 +159,15 @@ struct TextLength {
 impl Validator for TextLength {
     fn validate(&self, value: &Value<'_>, _row: &Row<'_>) -> Result<(), String> {
         let length = value.to_text().map_or(0, |text| text.chars().count());
+        if let (Some(min), Some(max)) = (self.min, self.max) {
+            return match (min == max, (min..=max).contains(&length)) {
+                (_, true) => Ok(()),
+                (true, false) => Err(format!("The :attribute field must be {min} characters.")),
+                (false, false) => Err(format!(
+                    "The :attribute field must be between {min} and {max} characters."
+                )),
+            };
+        }
         if let Some(min) = self.min.filter(|&min| length < min) {
             return Err(format!("The :attribute field must be at least {min} characters."));
         }
@@ -128,6 +177,15 @@ impl Validator for TextLength {
             ));
         }
         Ok(())
+    }
+
+    fn check_config(&self) -> Result<(), String> {
+        match (self.min, self.max) {
+            (Some(min), Some(max)) if min > max => Err(format!(
+                "The length range {min} to {max} is empty because its minimum is above its maximum."
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -173,6 +231,14 @@ mod tests {
     }
 
     #[test]
+    fn empty_ranges_are_configuration_errors() {
+        assert_eq!(between(0.0, 1.0).check_config(), Ok(()));
+        assert!(between(1.0, 0.0).check_config().is_err());
+        assert!(min(f64::NAN).check_config().is_err());
+        assert!(length_between(4, 2).check_config().is_err());
+    }
+
+    #[test]
     fn one_sided_bounds() {
         assert_eq!(
             check(&min(0.0), Value::Integer(-1)),
@@ -183,6 +249,25 @@ mod tests {
             Err("The :attribute field must not be greater than 2.5.".to_owned())
         );
         assert_eq!(check(&max(2.5), Value::Integer(2)), Ok(()));
+    }
+
+    #[test]
+    fn exact_and_bounded_lengths() {
+        assert_eq!(check(&length(3), Value::text("JFK")), Ok(()));
+        assert_eq!(
+            check(&length(3), Value::text("KJFK")),
+            Err("The :attribute field must be 3 characters.".to_owned())
+        );
+        assert_eq!(check(&length(5), Value::Integer(10001)), Ok(()));
+        assert_eq!(check(&length_between(2, 4), Value::text("ÄÖ")), Ok(()));
+        assert_eq!(
+            check(&length_between(2, 4), Value::text("A")),
+            Err("The :attribute field must be between 2 and 4 characters.".to_owned())
+        );
+        assert_eq!(
+            check(&length_between(2, 4), Value::text("ABCDE")),
+            Err("The :attribute field must be between 2 and 4 characters.".to_owned())
+        );
     }
 
     #[test]

@@ -177,7 +177,7 @@ fn unconvertible_values_fail_only_their_row() {
 
 #[test]
 fn validators_stop_at_first_error() {
-    let config = IngestConfig::new("airports").target("airports").column(
+    let config = IngestConfig::new("airports").target("airports").keyed_by("latitude").column(
         Column::float("latitude")
             .validate(between(-90.0, 90.0))
             .validate(between(0.0, 10.0)),
@@ -195,6 +195,7 @@ fn validators_stop_at_first_error() {
 fn flights() -> IngestConfig {
     IngestConfig::new("flights")
         .target("flights")
+        .keyed_by("flight")
         .chunk_size(3)
         .null_markers(["NA"])
         .column(Column::integer("flight").required())
@@ -313,6 +314,7 @@ fn null_relation_values_are_not_looked_up() {
 fn hooks_derive_skip_and_fail_rows() {
     let config = IngestConfig::new("hooks")
         .target("things")
+        .keyed_by("name")
         .column(Column::text("name").required())
         .column(Column::text("kind"))
         .column(Column::integer("size"))
@@ -359,6 +361,7 @@ fn hooks_derive_skip_and_fail_rows() {
 fn hook_values_are_converted() {
     let config = IngestConfig::new("hooks")
         .target("things")
+        .keyed_by("name")
         .column(Column::text("name"))
         .column(Column::integer("size"))
         .on_record(|row, record| record.set("size", row.text("name").map(str::len).map(|length| length.to_string())));
@@ -375,6 +378,7 @@ fn hook_values_are_converted() {
 fn row_numbers_continue_across_chunks() {
     let config = IngestConfig::new("numbers")
         .target("numbers")
+        .keyed_by("line")
         .chunk_size(2)
         .column(Column::integer("line").compute(Vec::<String>::new(), |row| Ok(Value::Integer(row.number() as i64))));
     let rows: Vec<Vec<Cell<'_>>> = (0..5).map(|_| vec![Cell::Text("x")]).collect();
@@ -388,6 +392,7 @@ fn row_numbers_continue_across_chunks() {
 fn conditional_columns() {
     let config = IngestConfig::new("orders")
         .target("orders")
+        .keyed_by("kind")
         .column(Column::text("kind"))
         .column(
             Column::text("order_status")
@@ -409,7 +414,7 @@ fn conditional_columns() {
 
 #[test]
 fn closures_transform_and_validate() {
-    let config = IngestConfig::new("prices").target("prices").column(
+    let config = IngestConfig::new("prices").target("prices").keyed_by("cents").column(
         Column::integer("cents")
             .from("price")
             .validate_with(|value, _row| match value.as_f64() {
@@ -435,6 +440,7 @@ fn closures_transform_and_validate() {
 fn headers_match_aliases_ignoring_case() {
     let config = IngestConfig::new("users")
         .target("users")
+        .keyed_by("email")
         .column(Column::text("email").from(["email", "E-Mail"]).required())
         .column(Column::text("name"));
     let harness = Harness::new(config);
@@ -452,6 +458,7 @@ fn headers_match_aliases_ignoring_case() {
 fn missing_optional_header_warns() {
     let config = IngestConfig::new("users")
         .target("users")
+        .keyed_by("email")
         .column(Column::text("email"))
         .column(Column::text("name"));
     let harness = Harness::new(config);
@@ -471,6 +478,7 @@ fn missing_optional_header_warns() {
 fn strict_headers_fail_the_run() {
     let config = IngestConfig::new("users")
         .target("users")
+        .keyed_by("email")
         .strict_headers()
         .column(Column::text("email"));
     let error = Harness::new(config).run(&["email", "password"], &[]).unwrap_err();
@@ -484,6 +492,7 @@ fn strict_headers_fail_the_run() {
 fn date_time_columns_keep_moments() {
     let config = IngestConfig::new("events")
         .target("events")
+        .keyed_by("at")
         .column(Column::date_time("at"));
     let moment = DateTime::parse_iso("2013-01-01T05:17:00").unwrap();
     let rows = [
