@@ -1,12 +1,24 @@
-//! Server configuration from `INGEST_*` environment variables, with defaults that run
-//! with no configuration at all.
+//! Server configuration, with defaults that run with no configuration at all.
+//!
+//! Each setting is read from, in order of precedence: its `INGEST_*` environment
+//! variable, an optional TOML file, and its default. A file key is the variable's name
+//! in lower case without `INGEST_`: `INGEST_DATABASE_URL` is `database_url`. The file is
+//! the one `--config` or `INGEST_CONFIG` names, else `./ingest.toml` when it exists.
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use crate::fetch::FetchSettings;
+
+/// The file read when neither `--config` nor `INGEST_CONFIG` names one.
+pub const DEFAULT_FILE: &str = "ingest.toml";
+
+const SECONDS_PER_DAY: u64 = 24 * 60 * 60;
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// A SQLite file path or `sqlite://` URL.
+    /// A SQLite file path, a `sqlite://` URL or a `postgres://` URL.
     pub database_url: String,
     /// The directory of `.wasm` importers.
     pub plugins_dir: PathBuf,
@@ -18,6 +30,8 @@ pub struct Config {
     pub api_prefix: String,
     /// Directories a filesystem source may read.
     pub import_dirs: Vec<PathBuf>,
+    /// Settings of URL fetches: allowed hosts, proxy, deadline and limits.
+    pub fetch: FetchSettings,
     pub max_upload_bytes: u64,
     /// Runs processed at the same time by this node.
     pub workers: usize,
@@ -28,8 +42,12 @@ pub struct Config {
     pub target_tables: Vec<String>,
     /// Whether a missing target table is created from the importer's description.
     pub create_target_tables: bool,
-    /// How long a claimed run stays claimed without a committed chunk.
+    /// How long a claimed run stays claimed after its node last renewed the lease. The
+    /// node renews it every third of this while it processes the run.
     pub lease: Duration,
+    /// How long `ingest prune` keeps the remembered rows and the uploaded files of
+    /// finished runs.
+    pub retention: Duration,
     pub limits: SandboxLimits,
 }
 
@@ -51,38 +69,73 @@ impl Default for SandboxLimits {
     }
 }
 
-/// A variable that is set but cannot be used.
+/// A configuration that cannot be used: an unreadable file, an unknown key, or a value
+/// of the wrong kind.
 #[derive(Debug, thiserror::Error)]
-#[error("{name}={value:?} is invalid: {expected}")]
-pub struct ConfigError {
-    name: &'static str,
-    value: String,
-    expected: &'static str,
+pub enum ConfigError {
+    #[error("{origin} is invalid: {value:?} is not {expected}")]
+    Invalid { origin: String, value: String, expected: &'static str },
+    #[error("cannot read the configuration file {}: {source}", file.display())]
+    Unreadable { file: PathBuf, source: std::io::Error },
+    #[error("the configuration file {} is not valid TOML: {message}", file.display())]
+    Syntax { file: PathBuf, message: String },
+    #[error(
+        "the configuration file {} sets {}, which no setting reads; the keys are the INGEST_* variable names in lower case without INGEST_ (run `ingest config` to see them)",
+        file.display(),
+        keys.join(", ")
+    )]
+    UnknownKeys { file: PathBuf, keys: Vec<String> },
 }
 
 impl Config {
+    /// Loads the configuration from `file`, or from `./ingest.toml` when `file` is `None`
+    /// and that file exists, with `INGEST_*` variables taking precedence. Returns the
+    /// file that was read as well.
+    pub fn load(file: Option<&Path>) -> Result<(Self, Option<PathBuf>), ConfigError> {
+        let file = match file {
+            Some(file) => Some(file.to_path_buf()),
+            None => Some(PathBuf::from(DEFAULT_FILE)).filter(|file| file.is_file()),
+        };
+        let mut settings = match &file {
+            Some(file) => Settings::from_file(file)?,
+            None => Settings::default(),
+        };
+        let config = Self::read(&mut settings)?;
+        settings.reject_unread_keys()?;
+        Ok((config, file))
+    }
+
+    /// Loads the configuration from `INGEST_*` variables and defaults only.
     pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(&mut Settings::default())
+    }
+
+    fn read(settings: &mut Settings) -> Result<Self, ConfigError> {
         Ok(Self {
-            database_url: text("INGEST_DATABASE_URL").unwrap_or_else(|| "data/ingest.db".into()),
-            plugins_dir: text("INGEST_PLUGINS_DIR").unwrap_or_else(|| "plugins".into()).into(),
-            storage_dir: text("INGEST_STORAGE_DIR").unwrap_or_else(|| "data/storage".into()).into(),
-            address: text("INGEST_ADDRESS").unwrap_or_else(|| "127.0.0.1".into()),
-            port: number("INGEST_PORT", 8000, "a TCP port number such as 8000")?,
-            api_prefix: text("INGEST_API_PREFIX").unwrap_or_else(|| "/api/v1/ingest".into()),
-            import_dirs: list("INGEST_IMPORT_DIRS").into_iter().map(PathBuf::from).collect(),
-            max_upload_bytes: number("INGEST_MAX_UPLOAD_BYTES", 512 << 20, "a size in bytes")?,
-            workers: number("INGEST_WORKERS", 2, "a number of concurrent runs")?,
-            run_rows_limit: number("INGEST_RUN_ROWS_LIMIT", 100, "a number of rows")?,
-            target_tables: list("INGEST_TARGET_TABLES"),
-            create_target_tables: flag("INGEST_CREATE_TARGET_TABLES", true)?,
-            lease: Duration::from_secs(number("INGEST_LEASE_SECONDS", 30, "a number of seconds")?),
+            database_url: settings.text("INGEST_DATABASE_URL")?.unwrap_or_else(|| "data/ingest.db".into()),
+            plugins_dir: settings.text("INGEST_PLUGINS_DIR")?.unwrap_or_else(|| "plugins".into()).into(),
+            storage_dir: settings.text("INGEST_STORAGE_DIR")?.unwrap_or_else(|| "data/storage".into()).into(),
+            address: settings.text("INGEST_ADDRESS")?.unwrap_or_else(|| "127.0.0.1".into()),
+            port: settings.number("INGEST_PORT", 8000, "a TCP port number such as 8000")?,
+            api_prefix: settings.text("INGEST_API_PREFIX")?.unwrap_or_else(|| "/api/v1/ingest".into()),
+            import_dirs: settings.list("INGEST_IMPORT_DIRS")?.into_iter().map(PathBuf::from).collect(),
+            fetch: fetch_settings(settings)?,
+            max_upload_bytes: settings.number("INGEST_MAX_UPLOAD_BYTES", 512 << 20, "a size in bytes")?,
+            workers: settings.number("INGEST_WORKERS", 2, "a number of concurrent runs")?,
+            run_rows_limit: settings.number("INGEST_RUN_ROWS_LIMIT", 100, "a number of rows")?,
+            target_tables: settings.list("INGEST_TARGET_TABLES")?,
+            create_target_tables: settings.flag("INGEST_CREATE_TARGET_TABLES", true)?,
+            lease: Duration::from_secs(settings.number("INGEST_LEASE_SECONDS", 30, "a number of seconds")?),
+            retention: Duration::from_secs(
+                SECONDS_PER_DAY.saturating_mul(settings.number("INGEST_RETENTION_DAYS", 30, "a number of days")?),
+            ),
             limits: SandboxLimits {
-                call_timeout: Duration::from_millis(number(
+                call_timeout: Duration::from_millis(settings.number(
                     "INGEST_IMPORTER_TIMEOUT_MS",
                     SandboxLimits::default().call_timeout.as_millis() as u64,
                     "a number of milliseconds",
                 )?),
-                memory_bytes: number(
+                memory_bytes: settings.number(
                     "INGEST_IMPORTER_MEMORY_BYTES",
                     SandboxLimits::default().memory_bytes,
                     "a size in bytes",
@@ -97,37 +150,296 @@ impl Config {
         let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
         PathBuf::from(path)
     }
-}
 
-fn text(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
-}
-
-fn list(name: &str) -> Vec<String> {
-    text(name)
-        .map(|value| {
-            value
-                .split([',', ':'])
-                .map(str::trim)
-                .filter(|item| !item.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn number<T: std::str::FromStr>(name: &'static str, default: T, expected: &'static str) -> Result<T, ConfigError> {
-    match text(name) {
-        None => Ok(default),
-        Some(value) => value.parse().map_err(|_| ConfigError { name, value, expected }),
+    /// Lists the effective settings under their file keys, as `ingest config` prints
+    /// them, with the database URL's password replaced by `***`.
+    pub fn to_table(&self) -> toml::Table {
+        let paths = |paths: &[PathBuf]| -> toml::Value {
+            paths.iter().map(|path| toml::Value::from(path.display().to_string())).collect::<Vec<_>>().into()
+        };
+        let mut table = toml::Table::new();
+        let mut set = |key: &str, value: toml::Value| {
+            table.insert(key.to_owned(), value);
+        };
+        set("database_url", redact_password(&self.database_url).into());
+        set("plugins_dir", self.plugins_dir.display().to_string().into());
+        set("storage_dir", self.storage_dir.display().to_string().into());
+        set("address", self.address.clone().into());
+        set("port", i64::from(self.port).into());
+        set("api_prefix", self.api_prefix.clone().into());
+        set("import_dirs", paths(&self.import_dirs));
+        set("url_allowed_hosts", self.fetch.allowed_hosts.clone().into());
+        // TOML has no null, and a blank value reads as unset.
+        set("url_proxy", self.fetch.proxy.as_ref().map(ToString::to_string).unwrap_or_default().into());
+        set("url_timeout_seconds", saturating_i64(self.fetch.timeout.as_secs()).into());
+        set("url_max_redirects", i64::from(self.fetch.max_redirects).into());
+        set("url_max_bytes", saturating_i64(self.fetch.max_bytes).into());
+        set("max_upload_bytes", saturating_i64(self.max_upload_bytes).into());
+        set("workers", saturating_i64(self.workers as u64).into());
+        set("run_rows_limit", self.run_rows_limit.into());
+        set("target_tables", self.target_tables.clone().into());
+        set("create_target_tables", self.create_target_tables.into());
+        set("lease_seconds", saturating_i64(self.lease.as_secs()).into());
+        set("retention_days", saturating_i64(self.retention.as_secs() / SECONDS_PER_DAY).into());
+        set("importer_timeout_ms", saturating_i64(self.limits.call_timeout.as_millis() as u64).into());
+        set("importer_memory_bytes", saturating_i64(self.limits.memory_bytes as u64).into());
+        table
     }
 }
 
-fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
-    match text(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None => Ok(default),
-        Some("1" | "true" | "yes" | "on") => Ok(true),
-        Some("0" | "false" | "no" | "off") => Ok(false),
-        Some(other) => Err(ConfigError { name, value: other.to_owned(), expected: "true or false" }),
+/// Reads the `INGEST_URL_*` settings of URL sources.
+fn fetch_settings(settings: &mut Settings) -> Result<FetchSettings, ConfigError> {
+    let defaults = FetchSettings::default();
+    let proxy = match settings.text("INGEST_URL_PROXY")? {
+        None => None,
+        Some(value) => Some(value.parse().map_err(|expected| ConfigError::Invalid {
+            origin: settings.origin("INGEST_URL_PROXY"),
+            value,
+            expected,
+        })?),
+    };
+    Ok(FetchSettings {
+        allowed_hosts: settings
+            .list("INGEST_URL_ALLOWED_HOSTS")?
+            .into_iter()
+            .map(|host| host.to_ascii_lowercase())
+            .collect(),
+        proxy,
+        timeout: Duration::from_secs(settings.number(
+            "INGEST_URL_TIMEOUT_SECONDS",
+            defaults.timeout.as_secs(),
+            "a number of seconds",
+        )?),
+        max_redirects: settings.number("INGEST_URL_MAX_REDIRECTS", defaults.max_redirects, "a number of redirects")?,
+        max_bytes: settings.number("INGEST_URL_MAX_BYTES", defaults.max_bytes, "a size in bytes")?,
+    })
+}
+
+/// TOML integers are signed 64-bit; no setting comes near the limit in practice.
+fn saturating_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// Replaces the password of a URL such as `postgres://user:secret@host/db` with `***`;
+/// other text, such as a SQLite path, is returned as it is.
+pub fn redact_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else { return url.to_owned() };
+    let authority_start = scheme_end + 3;
+    let authority_end = url[authority_start..].find(['/', '?', '#']).map_or(url.len(), |end| authority_start + end);
+    let authority = &url[authority_start..authority_end];
+    let Some(at) = authority.rfind('@') else { return url.to_owned() };
+    let Some(colon) = authority[..at].find(':') else { return url.to_owned() };
+    let password_start = authority_start + colon + 1;
+    let password_end = authority_start + at;
+    format!("{}***{}", &url[..password_start], &url[password_end..])
+}
+
+/// One setting's value before it is parsed: environment variables are always text, a
+/// file may also hold numbers, booleans and arrays.
+enum RawValue {
+    Text(String),
+    List(Vec<String>),
+}
+
+/// The settings of one load: the parsed file, if any, and the file keys read so far.
+struct Settings {
+    file: Option<PathBuf>,
+    table: toml::Table,
+    read_keys: BTreeSet<String>,
+    /// Whether `INGEST_*` variables are read; off in unit tests, so a developer's
+    /// environment cannot change their outcome.
+    read_env: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { file: None, table: toml::Table::new(), read_keys: BTreeSet::new(), read_env: true }
+    }
+}
+
+impl Settings {
+    fn from_file(file: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(file)
+            .map_err(|source| ConfigError::Unreadable { file: file.to_path_buf(), source })?;
+        let table = text
+            .parse::<toml::Table>()
+            .map_err(|error| ConfigError::Syntax { file: file.to_path_buf(), message: error.message().to_owned() })?;
+        Ok(Self { file: Some(file.to_path_buf()), table, ..Self::default() })
+    }
+
+    /// The file key of the variable `name`: `INGEST_PORT` is `port`.
+    fn key(name: &str) -> String {
+        name.strip_prefix("INGEST_").unwrap_or(name).to_ascii_lowercase()
+    }
+
+    fn env(&self, name: &str) -> Option<String> {
+        if !self.read_env {
+            return None;
+        }
+        std::env::var(name).ok().map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+    }
+
+    /// Names where the value of `name` comes from, for error messages: `INGEST_PORT` or
+    /// `port in ingest.toml`.
+    fn origin(&self, name: &str) -> String {
+        match &self.file {
+            Some(file) if self.env(name).is_none() => format!("{} in {}", Self::key(name), file.display()),
+            _ => name.to_owned(),
+        }
+    }
+
+    /// Reads the value of `name` from the environment or else the file. Returns `None`
+    /// when neither sets it or the value is blank.
+    fn raw(&mut self, name: &str) -> Result<Option<RawValue>, ConfigError> {
+        let key = Self::key(name);
+        self.read_keys.insert(key.clone());
+        if let Some(value) = self.env(name) {
+            return Ok(Some(RawValue::Text(value)));
+        }
+        let Some(value) = self.table.get(&key) else { return Ok(None) };
+        let scalar = |value: &toml::Value| -> Option<String> {
+            match value {
+                toml::Value::String(text) => Some(text.trim().to_owned()),
+                toml::Value::Integer(number) => Some(number.to_string()),
+                toml::Value::Float(number) => Some(number.to_string()),
+                toml::Value::Boolean(flag) => Some(flag.to_string()),
+                _ => None,
+            }
+        };
+        let invalid = || ConfigError::Invalid {
+            origin: self.origin(name),
+            value: value.to_string(),
+            expected: "a string, number, boolean or array of strings",
+        };
+        let raw = match value {
+            toml::Value::Array(items) => {
+                RawValue::List(items.iter().map(scalar).collect::<Option<Vec<String>>>().ok_or_else(invalid)?)
+            }
+            other => RawValue::Text(scalar(other).ok_or_else(invalid)?),
+        };
+        Ok(match raw {
+            RawValue::Text(text) if text.is_empty() => None,
+            raw => Some(raw),
+        })
+    }
+
+    /// Reads a text setting. An array in the file is joined with commas.
+    fn text(&mut self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        Ok(match self.raw(name)? {
+            Some(RawValue::Text(text)) => Some(text),
+            Some(RawValue::List(items)) => Some(items.join(",")),
+            None => None,
+        })
+    }
+
+    /// Reads a list: comma- or colon-separated text, or an array in the file.
+    fn list(&mut self, name: &'static str) -> Result<Vec<String>, ConfigError> {
+        let items = match self.raw(name)? {
+            Some(RawValue::Text(text)) => text.split([',', ':']).map(str::trim).map(str::to_owned).collect(),
+            Some(RawValue::List(items)) => items,
+            None => Vec::new(),
+        };
+        Ok(items.into_iter().filter(|item| !item.is_empty()).collect())
+    }
+
+    fn number<T: std::str::FromStr>(&mut self, name: &'static str, default: T, expected: &'static str) -> Result<T, ConfigError> {
+        let value = match self.raw(name)? {
+            None => return Ok(default),
+            Some(RawValue::Text(value)) => value,
+            Some(RawValue::List(items)) => items.join(","),
+        };
+        value.parse().map_err(|_| ConfigError::Invalid { origin: self.origin(name), value, expected })
+    }
+
+    fn flag(&mut self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        let value = match self.raw(name)? {
+            None => return Ok(default),
+            Some(RawValue::Text(value)) => value,
+            Some(RawValue::List(items)) => items.join(","),
+        };
+        match value.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err(ConfigError::Invalid { origin: self.origin(name), value, expected: "true or false" }),
+        }
+    }
+
+    /// Fails on file keys that no setting read, which are most likely misspelt.
+    fn reject_unread_keys(&self) -> Result<(), ConfigError> {
+        let unknown: Vec<String> = self.table.keys().filter(|key| !self.read_keys.contains(*key)).cloned().collect();
+        match (&self.file, unknown.is_empty()) {
+            (Some(file), false) => Err(ConfigError::UnknownKeys { file: file.clone(), keys: unknown }),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(toml: &str) -> Settings {
+        Settings { file: Some("test.toml".into()), table: toml.parse().unwrap(), read_env: false, ..Settings::default() }
+    }
+
+    #[test]
+    fn file_values_of_every_kind_are_read() {
+        let mut settings = settings(
+            r#"
+            database_url = "sqlite://other.db"
+            port = 9000
+            create_target_tables = false
+            target_tables = ["airports", "stock_*"]
+            import_dirs = "/srv/a:/srv/b"
+            "#,
+        );
+        let config = Config::read(&mut settings).unwrap();
+
+        assert_eq!(config.database_url, "sqlite://other.db");
+        assert_eq!(config.port, 9000);
+        assert!(!config.create_target_tables);
+        assert_eq!(config.target_tables, ["airports", "stock_*"]);
+        assert_eq!(config.import_dirs, [PathBuf::from("/srv/a"), PathBuf::from("/srv/b")]);
+        assert!(settings.reject_unread_keys().is_ok());
+    }
+
+    #[test]
+    fn wrong_kind_error_names_file_key() {
+        let mut settings = settings("port = \"eighty\"");
+        let error = Config::read(&mut settings).unwrap_err().to_string();
+
+        assert!(error.contains("port in test.toml"), "{error}");
+        assert!(error.contains("a TCP port number"), "{error}");
+    }
+
+    #[test]
+    fn unknown_file_key_is_rejected() {
+        let mut settings = settings("prot = 9000");
+        Config::read(&mut settings).unwrap();
+        let error = settings.reject_unread_keys().unwrap_err().to_string();
+
+        assert!(error.contains("prot"), "{error}");
+    }
+
+    #[test]
+    fn printed_table_has_every_file_key() {
+        let mut settings = Settings { read_env: false, ..Settings::default() };
+        let config = Config::read(&mut settings).unwrap();
+        let printed: BTreeSet<String> = config.to_table().keys().cloned().collect();
+
+        assert_eq!(printed, settings.read_keys, "to_table must print every setting that load reads");
+    }
+
+    #[test]
+    fn password_is_redacted() {
+        assert_eq!(redact_password("postgres://ingest:s3cret@db:5432/ingest"), "postgres://ingest:***@db:5432/ingest");
+        assert_eq!(redact_password("postgres://a:b:c@db/x?sslmode=require"), "postgres://a:***@db/x?sslmode=require");
+    }
+
+    #[test]
+    fn url_without_password_is_unchanged() {
+        for url in ["data/ingest.db", "sqlite://data/ingest.db", "postgres://ingest@db/ingest", "postgres://db/x?u=a:b@c"] {
+            assert_eq!(redact_password(url), url);
+        }
     }
 }

@@ -2,12 +2,12 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = ingest_host::cli::Cli::parse();
-    ingest_host::cli::init_tracing(cli.log_json);
+    ingest_host::cli::init_tracing(&cli);
     match ingest_host::cli::run(cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            std::process::ExitCode::FAILURE
+            ingest_host::cli::exit_code_of(&error)
         }
     }
 }

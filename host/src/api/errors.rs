@@ -23,6 +23,12 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     TooLarge(String),
+    /// A server this one fetched from failed or returned an error status: 502.
+    #[error("{0}")]
+    BadGateway(String),
+    /// A server this one fetched from did not respond in time: 504.
+    #[error("{0}")]
+    GatewayTimeout(String),
     /// A field failed validation: 422 with `errors: {field: [message]}`.
     #[error("{message}")]
     Invalid { field: &'static str, message: String },
@@ -43,6 +49,8 @@ impl ApiError {
             ApiError::BadRequest(_) => Status::BadRequest,
             ApiError::Conflict(_) => Status::Conflict,
             ApiError::TooLarge(_) => Status::PayloadTooLarge,
+            ApiError::BadGateway(_) => Status::BadGateway,
+            ApiError::GatewayTimeout(_) => Status::GatewayTimeout,
             ApiError::Invalid { .. } => Status::UnprocessableEntity,
             ApiError::Store(_) | ApiError::Internal(_) => Status::InternalServerError,
         }

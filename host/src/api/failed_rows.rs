@@ -78,8 +78,8 @@ fn csv_record(headers: &[String], row: &crate::store::rows::StoredRow) -> Vec<St
     record
 }
 
-/// The row's message followed by its validation messages as `field: message`, as one
-/// line; the message is left out when it only repeats a validation message.
+/// Joins the row's message and its validation messages (as `field: message`) into one
+/// line. The message is left out when it only repeats a validation message.
 fn error_message(errors: &serde_json::Value) -> String {
     let message = errors.get("message").and_then(|message| message.as_str()).unwrap_or_default();
     let mut repeated = false;

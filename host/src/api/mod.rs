@@ -5,10 +5,11 @@ mod auth;
 mod errors;
 mod failed_rows;
 mod health;
-mod importers;
+pub(crate) mod importers;
+mod openapi;
 mod runs;
 mod upload;
-mod views;
+pub(crate) mod views;
 
 use std::sync::Arc;
 
@@ -65,6 +66,7 @@ pub fn build(state: AppState) -> Rocket<Build> {
                 upload::trigger,
                 failed_rows::download,
                 importers::list,
+                openapi::openapi,
             ],
         )
         .mount("/", routes![health::health, health::metrics])

@@ -131,8 +131,8 @@ pub fn run_not_found(id: i64) -> ApiError {
     ApiError::NotFound(format!("Run {id} not found."))
 }
 
-/// Reads a run id from the path; an id that is not a number names no run, so it is a 404
-/// as in Laravel, not a validation error.
+/// Reads a run id from the path. An id that is not a number names no run, so the answer
+/// is 404 as in Laravel, not a validation error.
 pub fn parse_run_id(id: &str) -> Result<i64, ApiError> {
     id.parse().map_err(|_| ApiError::NotFound(format!("Run {id} not found.")))
 }

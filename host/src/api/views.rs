@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::store::rows::StoredRow;
 use crate::store::runs::Run;
 
-/// A run as `data` of a response; `rows` is present only when given.
+/// Renders a run as the `data` of a response, with `rows` only when they are given.
 pub fn run(run: &Run, rows: Option<&[StoredRow]>) -> Value {
     let summary = run.summary.as_deref().and_then(|text| serde_json::from_str::<Value>(text).ok());
     let mut view = json!({
@@ -47,7 +47,7 @@ pub fn row(row: &StoredRow) -> Value {
     })
 }
 
-/// The Laravel length-aware paginator's shape around `data`.
+/// Wraps `data` in the shape of Laravel's length-aware paginator.
 pub fn page(data: Vec<Value>, base_url: &str, current: i64, per_page: i64, total: i64) -> Value {
     let last = ((total + per_page - 1) / per_page).max(1);
     let url = |page: i64| format!("{base_url}?page={page}");

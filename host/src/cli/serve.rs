@@ -9,7 +9,7 @@ use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::plugins::{Registry, engine};
 use crate::runs::{self, RunContext};
-use crate::store::Store;
+use crate::store::{DatabaseUrl, Store};
 
 pub fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
@@ -18,10 +18,9 @@ pub fn serve(config: Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve_async(config: Config) -> anyhow::Result<()> {
-    let database = config.sqlite_path();
-    let store = Store::open(&database)?;
+    let store = Store::open(&config.database_url)?;
 
-    let engine = engine::create(&config.storage_dir.join("wasm-cache"))
+    let engine = engine::create(&super::wasm_cache_dir(&config)?)
         .context("cannot create the WebAssembly engine")?;
     let registry = Arc::new(Registry::new(engine, config.limits)?);
     std::fs::create_dir_all(&config.plugins_dir)
@@ -37,7 +36,7 @@ async fn serve_async(config: Config) -> anyhow::Result<()> {
     runs::start_workers(run_context.clone());
 
     let importers = registry.all().len();
-    let database_label = database.display().to_string();
+    let database_label = DatabaseUrl::parse(&config.database_url).label();
     let plugins_label = config.plugins_dir.display().to_string();
     let rocket = api::build(AppState { store, registry, runs: run_context, config: config.clone() }).attach(
         rocket::fairing::AdHoc::on_liftoff("announce address", move |rocket| {

@@ -4,12 +4,14 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
+use super::UsageError;
 use crate::config::Config;
 use crate::store::{Store, tokens};
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create a token for a user and print it, alone, on one line.
+    /// Create a token for a user and print it, alone, on one line; it is shown only once.
+    #[command(after_help = super::EXIT_CODES_HELP)]
     Create {
         /// The user id the token authenticates as.
         #[arg(long)]
@@ -19,15 +21,22 @@ pub enum TokenCommand {
         name: Option<String>,
     },
     /// List tokens (never their secret).
-    List,
+    #[command(after_help = super::EXIT_CODES_HELP)]
+    List {
+        /// Print the tokens as a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
     /// Revoke a token by its id, as `token list` shows it.
+    #[command(after_help = super::EXIT_CODES_HELP)]
     Revoke {
+        /// The token's id.
         id: i64,
     },
 }
 
 pub fn run(command: TokenCommand, config: &Config) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&config.sqlite_path())?;
+    let store = Store::open(&config.database_url)?;
     let mut connection = store.connection()?;
     match command {
         TokenCommand::Create { user, name } => {
@@ -35,7 +44,24 @@ pub fn run(command: TokenCommand, config: &Config) -> anyhow::Result<ExitCode> {
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
-        TokenCommand::List => {
+        TokenCommand::List { json: true } => {
+            let tokens: Vec<serde_json::Value> = tokens::list(&mut connection)?
+                .into_iter()
+                .map(|token| {
+                    serde_json::json!({
+                        "id": token.id,
+                        "user_id": token.user_id,
+                        "name": token.name,
+                        "created_at": token.created_at,
+                        "last_used_at": token.last_used_at,
+                        "revoked_at": token.revoked_at,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::Value::from(tokens));
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenCommand::List { json: false } => {
             println!("{:>4}  {:>7}  {:<20}  {:<27}  revoked", "id", "user", "name", "created");
             for token in tokens::list(&mut connection)? {
                 println!(
@@ -54,8 +80,7 @@ pub fn run(command: TokenCommand, config: &Config) -> anyhow::Result<ExitCode> {
                 println!("token {id} revoked");
                 Ok(ExitCode::SUCCESS)
             } else {
-                eprintln!("error: no live token has id {id}; run `ingest token list` to see them");
-                Ok(ExitCode::from(2))
+                Err(UsageError(format!("no live token has id {id}; run `ingest token list` to see them")).into())
             }
         }
     }
