@@ -1,17 +1,22 @@
-//! One test's server: a scratch directory, a token, and a running `ingest serve` process
-//! that is killed when the [`TestApp`] is dropped.
+//! One test's server: a scratch directory, a database, a token, and a running
+//! `ingest serve` process that is killed when the [`TestApp`] is dropped.
+//!
+//! [`TestApp::start_node`] starts a second server on the same database, plugins
+//! directory and storage directory, as a second node of a cluster would run.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
 
-use crate::paths::{importer_wasm, server_binary};
+use crate::database::TestDatabase;
+use crate::paths::{importer_wasm, server_binary, test_importer_wasm};
 use crate::scratch::ScratchDir;
 
 /// Where the server mounts the API.
@@ -23,29 +28,50 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
 /// Lines of the server log shown when a test fails.
 const LOG_TAIL_LINES: usize = 40;
 
-/// A running server with its own database, plugins directory and storage directory.
+/// A running server with its own database, plugins directory and storage directory,
+/// which it may share with other nodes started by [`TestApp::start_node`].
 pub struct TestApp {
     pub(crate) server: Child,
     pub(crate) base_url: String,
     pub(crate) token: String,
     pub(crate) client: Client,
-    pub(crate) database: PathBuf,
+    port: u16,
     log: PathBuf,
+    /// Settings of the server process, kept to restart it or start another node.
+    env: Vec<(String, String)>,
     /// Declared last so that it is removed after the server has been killed.
+    shared: Arc<SharedState>,
+}
+
+/// What the nodes of one test share. Dropped with the last node, after its server was
+/// killed: the database first, then the scratch directory.
+struct SharedState {
+    database: TestDatabase,
+    plugins_dir: PathBuf,
+    storage_dir: PathBuf,
+    /// The number of nodes started so far, which names their logs.
+    nodes: std::sync::atomic::AtomicUsize,
     dir: ScratchDir,
 }
 
 /// Options for [`TestApp`], started with [`TestAppBuilder::start`].
 #[derive(Debug, Default)]
 pub struct TestAppBuilder {
-    importers: Vec<String>,
+    importers: Vec<PathBuf>,
     env: Vec<(String, String)>,
 }
 
 impl TestAppBuilder {
     /// Adds example importers, by slug, to the server's plugins directory.
     pub fn importers(mut self, slugs: &[&str]) -> Self {
-        self.importers.extend(slugs.iter().map(|slug| slug.to_string()));
+        self.importers.extend(slugs.iter().map(|slug| importer_wasm(slug)));
+        self
+    }
+
+    /// Adds test importers (crates of `tests/importers/`), by crate name, to the server's
+    /// plugins directory.
+    pub fn test_importers(mut self, names: &[&str]) -> Self {
+        self.importers.extend(names.iter().map(|name| test_importer_wasm(name)));
         self
     }
 
@@ -62,49 +88,27 @@ impl TestAppBuilder {
     pub fn start(self) -> TestApp {
         let binary = server_binary();
         let dir = ScratchDir::new();
-        let database = dir.path().join("ingest.db");
+        let database = TestDatabase::create(dir.path());
         let plugins_dir = dir.path().join("plugins");
         let storage_dir = dir.path().join("storage");
-        let log = dir.path().join("server.log");
         for path in [&plugins_dir, &storage_dir] {
             std::fs::create_dir(path).unwrap_or_else(|error| panic!("cannot create {}: {error}", path.display()));
         }
-        for slug in &self.importers {
-            let source = importer_wasm(slug);
+        for source in &self.importers {
             let target = plugins_dir.join(source.file_name().expect("a .wasm path has a file name"));
-            std::fs::copy(&source, &target)
+            std::fs::copy(source, &target)
                 .unwrap_or_else(|error| panic!("cannot copy {} to {}: {error}", source.display(), target.display()));
         }
 
-        let token = create_token(&binary, dir.path(), &database);
-        let port = free_port();
-
-        let mut command = server_command(&binary, dir.path());
-        command
-            .arg("serve")
-            .env("INGEST_DATABASE_URL", &database)
-            .env("INGEST_PLUGINS_DIR", &plugins_dir)
-            .env("INGEST_STORAGE_DIR", &storage_dir)
-            .env("INGEST_ADDRESS", "127.0.0.1")
-            .env("INGEST_PORT", port.to_string());
-        for (name, value) in &self.env {
-            command.env(name, value);
-        }
-        let log_file = File::create(&log).unwrap_or_else(|error| panic!("cannot create {}: {error}", log.display()));
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(log_file);
-        let mut server =
-            command.spawn().unwrap_or_else(|error| panic!("cannot start {} serve: {error}", binary.display()));
-        let stdout_lines = forward_lines(server.stdout.take().expect("the server's stdout is piped"));
-
-        let client = Client::builder()
-            // Test traffic goes to 127.0.0.1 only, even when the environment names a proxy.
-            .no_proxy()
-            .timeout(Duration::from_secs(300))
-            .build()
-            .expect("cannot build the HTTP client");
-        let app = TestApp { server, base_url: format!("http://127.0.0.1:{port}"), token, client, database, log, dir };
-        app.wait_until_ready(&stdout_lines, Instant::now() + STARTUP_TIMEOUT);
-        app
+        let token = create_token(&binary, dir.path(), &database.url());
+        let shared = Arc::new(SharedState {
+            database,
+            plugins_dir,
+            storage_dir,
+            nodes: std::sync::atomic::AtomicUsize::new(0),
+            dir,
+        });
+        TestApp::spawn(shared, token, self.env)
     }
 }
 
@@ -118,9 +122,79 @@ impl TestApp {
         Self::builder().importers(importers).start()
     }
 
+    /// Starts a server process for `shared` on a free port and waits until it is ready.
+    fn spawn(shared: Arc<SharedState>, token: String, env: Vec<(String, String)>) -> TestApp {
+        let node = shared.nodes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let log = match node {
+            0 => shared.dir.path().join("server.log"),
+            node => shared.dir.path().join(format!("server-{}.log", node + 1)),
+        };
+        let port = free_port();
+        let (server, stdout_lines) = start_server(&shared, port, &env, &log);
+        let client = Client::builder()
+            // Test traffic goes to 127.0.0.1 only, even when the environment names a proxy.
+            .no_proxy()
+            .timeout(Duration::from_secs(300))
+            .build()
+            .expect("cannot build the HTTP client");
+        let app = TestApp { server, base_url: format!("http://127.0.0.1:{port}"), token, client, port, log, env, shared };
+        app.wait_until_ready(&stdout_lines, Instant::now() + STARTUP_TIMEOUT);
+        app
+    }
+
+    /// Starts another server on this one's database, plugins directory and storage
+    /// directory, with the same settings and token, and waits until it is ready.
+    pub fn start_node(&self) -> TestApp {
+        TestApp::spawn(self.shared.clone(), self.token.clone(), self.env.clone())
+    }
+
+    /// Kills the server process with SIGKILL, so it has no chance to clean up, and waits
+    /// until it is gone.
+    pub fn kill(&mut self) {
+        self.server.kill().unwrap_or_else(|error| panic!("cannot kill the server: {error}"));
+        let _ = self.server.wait();
+    }
+
+    /// Starts the server again, on the same port and with the same settings, after
+    /// [`TestApp::kill`], and waits until it is ready. Its log goes on in the same file.
+    pub fn restart(&mut self) {
+        if self.server.try_wait().ok().flatten().is_none() {
+            self.kill();
+        }
+        let (server, stdout_lines) = start_server(&self.shared, self.port, &self.env, &self.log);
+        self.server = server;
+        self.wait_until_ready(&stdout_lines, Instant::now() + STARTUP_TIMEOUT);
+    }
+
+    /// Returns the process id of the running server, which the server's node id in run
+    /// leases begins with.
+    pub fn pid(&self) -> u32 {
+        self.server.id()
+    }
+
+    /// Returns the test's database, shared by every node.
+    pub fn database(&self) -> &TestDatabase {
+        &self.shared.database
+    }
+
     /// Returns the test's scratch directory for fixtures, which is removed with the app.
     pub fn dir(&self) -> &Path {
-        self.dir.path()
+        self.shared.dir.path()
+    }
+
+    /// Returns the directory where the server keeps uploaded files.
+    pub fn storage_dir(&self) -> &Path {
+        &self.shared.storage_dir
+    }
+
+    /// Returns the directory the server loads importers from and watches for changes.
+    pub fn plugins_dir(&self) -> &Path {
+        &self.shared.plugins_dir
+    }
+
+    /// Returns the server's whole log (stderr), of every start of this node.
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_else(|error| format!("(cannot read the log: {error})"))
     }
 
     /// Returns the bearer token of user 1.
@@ -146,7 +220,7 @@ impl TestApp {
 
     /// Returns the last lines of the server's stderr.
     pub fn server_log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_else(|error| format!("(cannot read the log: {error})"));
+        let text = self.server_log();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
     }
@@ -217,11 +291,38 @@ fn server_command(binary: &Path, dir: &Path) -> Command {
     command
 }
 
-/// Runs `ingest token create --user 1` against `database` and returns the printed token.
-fn create_token(binary: &Path, dir: &Path, database: &Path) -> String {
+/// Starts `ingest serve` for `shared` on `port`, with its stderr appended to `log`, and
+/// returns the process and its stdout lines.
+fn start_server(shared: &SharedState, port: u16, env: &[(String, String)], log: &Path) -> (Child, Receiver<String>) {
+    let binary = server_binary();
+    let mut command = server_command(&binary, shared.dir.path());
+    command
+        .arg("serve")
+        .env("INGEST_DATABASE_URL", shared.database.url())
+        .env("INGEST_PLUGINS_DIR", &shared.plugins_dir)
+        .env("INGEST_STORAGE_DIR", &shared.storage_dir)
+        .env("INGEST_ADDRESS", "127.0.0.1")
+        .env("INGEST_PORT", port.to_string());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let log_file = File::options()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap_or_else(|error| panic!("cannot open {}: {error}", log.display()));
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(log_file);
+    let mut server = command.spawn().unwrap_or_else(|error| panic!("cannot start {} serve: {error}", binary.display()));
+    let stdout_lines = forward_lines(server.stdout.take().expect("the server's stdout is piped"));
+    (server, stdout_lines)
+}
+
+/// Runs `ingest token create --user 1` against `database_url` and returns the printed
+/// token.
+fn create_token(binary: &Path, dir: &Path, database_url: &str) -> String {
     let output = server_command(binary, dir)
         .args(["token", "create", "--user", "1"])
-        .env("INGEST_DATABASE_URL", database)
+        .env("INGEST_DATABASE_URL", database_url)
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|error| panic!("cannot run {} token create: {error}", binary.display()));

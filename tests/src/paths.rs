@@ -49,6 +49,20 @@ pub fn importer_wasm(slug: &str) -> PathBuf {
     path
 }
 
+/// The built `.wasm` file of the test importer crate `name` of `tests/importers/`, from
+/// `<workspace>/target/test-importers`, where `scripts/build-plugins` puts them.
+///
+/// Panics when the file does not exist.
+pub fn test_importer_wasm(name: &str) -> PathBuf {
+    let path = workspace_dir().join("target/test-importers").join(format!("{}.wasm", name.replace('-', "_")));
+    assert!(
+        path.is_file(),
+        "test importer {name} is not built: {} does not exist; run scripts/build-plugins",
+        path.display()
+    );
+    path
+}
+
 /// A file of the shared, read-only test data (`<workspace>/../shared/data/<name>`).
 ///
 /// Panics when the file does not exist.

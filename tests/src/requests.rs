@@ -10,7 +10,6 @@ use serde_json::Value;
 
 use crate::TestApp;
 use crate::checks::expect_json;
-use crate::database;
 
 /// Maximum time [`TestApp::wait_for_run`] waits for a run to end.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
@@ -126,23 +125,18 @@ impl TestApp {
             .unwrap_or_else(|| self.fail(&format!("GET /importers does not list {slug}: {body}")))
     }
 
-    /// Returns the SQLite file the server uses.
-    pub fn database_path(&self) -> &Path {
-        &self.database
-    }
-
     /// Counts the rows of `table` in the server's database.
     pub fn count_rows(&self, table: &str) -> i64 {
-        database::count_rows(&self.database, table)
+        self.database().count_rows(table)
     }
 
     pub fn table_exists(&self, table: &str) -> bool {
-        database::table_exists(&self.database, table)
+        self.database().table_exists(table)
     }
 
     /// Runs `sql`, which must select one integer column named `n`, on the server's database.
     pub fn query_count(&self, sql: &str) -> i64 {
-        database::query_count(&self.database, sql)
+        self.database().query_count(sql)
     }
 }
 
