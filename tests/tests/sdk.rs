@@ -347,11 +347,8 @@ fn fail_strategy_fails_duplicates_and_their_chunk() {
     assert_eq!(app.count_rows("sdk_ledger"), 3, "entry 6 shares the chunk of the duplicate");
     let amount = "SELECT COUNT(*) AS n FROM sdk_ledger WHERE entry = 1 AND amount = 10";
     assert_eq!(app.query_count(amount), 1, "the existing entry 1 is kept");
-    // NOTE: the host records the duplicate row itself with the chunk's message too, so its
-    // own reason ("a row with entry = 1 already exists") is lost. This test checks only
-    // that both messages name the duplicate's row.
-    for row_number in [1, 2] {
-        let message = row_errors(&run, row_number)["message"].as_str().unwrap_or_default().to_owned();
-        assert!(message.contains("row 2 of the same chunk failed"), "row {row_number}: {run}");
-    }
+    let duplicate = row_errors(&run, 2)["message"].as_str().unwrap_or_default().to_owned();
+    assert!(duplicate.contains("already exists"), "the duplicate keeps its own reason: {run}");
+    let partner = row_errors(&run, 1)["message"].as_str().unwrap_or_default().to_owned();
+    assert!(partner.contains("row 2 of the same chunk failed"), "its chunk partner names it: {run}");
 }

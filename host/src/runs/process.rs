@@ -376,9 +376,12 @@ impl ChunkPlan {
     }
 }
 
-/// A chunk that must be all or nothing had a row fail while writing.
+/// The row that failed an all-or-nothing chunk, with the reason its write failed when
+/// it was the write, not the importer, that failed it.
+#[derive(Debug, Clone)]
 struct AtomicWriteFailed {
     row_number: u64,
+    write_error: Option<String>,
 }
 
 enum CommitError {
@@ -432,19 +435,23 @@ fn commit_chunk_once(
     target: &TargetTable,
     plan: &ChunkPlan,
 ) -> Result<Option<ChunkCounts>, RunFailure> {
-    let failed_before_write = if plan.atomic { plan.first_failed_row() } else { None };
+    let failed_before_write = if plan.atomic {
+        plan.first_failed_row().map(|row_number| AtomicWriteFailed { row_number, write_error: None })
+    } else {
+        None
+    };
     let attempt = write_transaction(connection, |connection| -> Result<ChunkCounts, CommitError> {
-        write_chunk(context, connection, run, next_row, target, plan, failed_before_write)
+        write_chunk(context, connection, run, next_row, target, plan, failed_before_write.as_ref())
     });
     match attempt {
         Ok(counts) => Ok(Some(counts)),
         Err(CommitError::LeaseLost) => Ok(None),
         Err(CommitError::Other(failure)) => Err(failure),
-        Err(CommitError::Atomic(AtomicWriteFailed { row_number })) => {
+        Err(CommitError::Atomic(failed)) => {
             // The rolled-back chunk is recorded again with every row failed and nothing
             // written to the target.
             let recorded = write_transaction(connection, |connection| {
-                write_chunk(context, connection, run, next_row, target, plan, Some(row_number))
+                write_chunk(context, connection, run, next_row, target, plan, Some(&failed))
             });
             match recorded {
                 Ok(counts) => Ok(Some(counts)),
@@ -465,7 +472,7 @@ fn write_chunk(
     next_row: i64,
     target: &TargetTable,
     plan: &ChunkPlan,
-    failed_row: Option<u64>,
+    failed_row: Option<&AtomicWriteFailed>,
 ) -> Result<ChunkCounts, CommitError> {
     if !runs::hold_lease_for_chunk(connection, run.id, &context.node_id, next_row, context.config.lease)? {
         return Err(CommitError::LeaseLost);
@@ -475,8 +482,15 @@ fn write_chunk(
         None => target.write(connection, &plan.records, run.dry_run)?,
     };
     if plan.atomic && failed_row.is_none() {
-        if let Some(record) = writes.iter().position(|write| matches!(write, WriteOutcome::Failed(_))) {
-            return Err(CommitError::Atomic(AtomicWriteFailed { row_number: plan.rows[plan.record_rows[record]].row_number }));
+        let first_failed = writes.iter().enumerate().find_map(|(record, write)| match write {
+            WriteOutcome::Failed(message) => Some((record, message)),
+            _ => None,
+        });
+        if let Some((record, message)) = first_failed {
+            return Err(CommitError::Atomic(AtomicWriteFailed {
+                row_number: plan.rows[plan.record_rows[record]].row_number,
+                write_error: Some(message.clone()),
+            }));
         }
     }
 
@@ -491,12 +505,16 @@ fn write_chunk(
         counts.processed += 1;
         let failure = match (&row.outcome, failed_row, write_of_row[index]) {
             (PlannedOutcome::Failed(failure), _, _) => Some(failure.clone()),
-            (_, Some(failed), _) => Some(RowFailure {
-                message: format!(
-                    "not imported: row {failed} of the same chunk failed and this importer imports chunks all or nothing"
-                ),
-                validation: Vec::new(),
-            }),
+            (_, Some(failed), _) => {
+                let message = match &failed.write_error {
+                    Some(reason) if failed.row_number == row.row_number => reason.clone(),
+                    _ => format!(
+                        "not imported: row {} of the same chunk failed and this importer imports chunks all or nothing",
+                        failed.row_number
+                    ),
+                };
+                Some(RowFailure { message, validation: Vec::new() })
+            }
             (PlannedOutcome::Skipped, _, _) | (_, _, Some(WriteOutcome::Skipped(_))) => {
                 counts.skipped += 1;
                 None
