@@ -25,26 +25,10 @@ mod tests {
 
     const AIRLINES_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/airlines.csv");
 
-    fn read_csv(path: &str) -> (Vec<String>, Vec<Vec<String>>) {
-        let mut reader = csv::Reader::from_path(path).unwrap_or_else(|error| panic!("cannot read {path}: {error}"));
-        let headers = reader.headers().unwrap().iter().map(str::to_owned).collect();
-        let rows = reader
-            .records()
-            .map(|record| record.unwrap().iter().map(str::to_owned).collect())
-            .collect();
-        (headers, rows)
-    }
 
     #[test]
     fn airlines_csv_gives_sixteen_records() {
-        let (headers, rows) = read_csv(AIRLINES_CSV);
-        let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-        let cells: Vec<Vec<Cell<'_>>> = rows
-            .iter()
-            .map(|row| row.iter().map(|text| Cell::Text(text)).collect())
-            .collect();
-
-        let report = Harness::new(AirlineImporter::config()).run(&headers, &cells).unwrap();
+        let report = Harness::new(AirlineImporter::config()).run_csv(AIRLINES_CSV).unwrap();
 
         assert_eq!(report.records().count(), 16);
         assert_eq!(report.failures().count(), 0);

@@ -35,15 +35,6 @@ mod tests {
     const AIRPORTS_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/airports.csv");
     const HEADERS: [&str; 7] = ["iata", "name", "city", "state", "country", "latitude", "longitude"];
 
-    fn read_csv(path: &str) -> (Vec<String>, Vec<Vec<String>>) {
-        let mut reader = csv::Reader::from_path(path).unwrap_or_else(|error| panic!("cannot read {path}: {error}"));
-        let headers = reader.headers().unwrap().iter().map(str::to_owned).collect();
-        let rows = reader
-            .records()
-            .map(|record| record.unwrap().iter().map(str::to_owned).collect())
-            .collect();
-        (headers, rows)
-    }
 
     fn text_row<'a>(fields: &[&'a str]) -> Vec<Cell<'a>> {
         fields.iter().map(|&field| Cell::Text(field)).collect()
@@ -51,14 +42,7 @@ mod tests {
 
     #[test]
     fn airports_csv_gives_every_airport() {
-        let (headers, rows) = read_csv(AIRPORTS_CSV);
-        let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-        let cells: Vec<Vec<Cell<'_>>> = rows
-            .iter()
-            .map(|row| row.iter().map(|text| Cell::Text(text)).collect())
-            .collect();
-
-        let report = Harness::new(AirportImporter::config()).run(&headers, &cells).unwrap();
+        let report = Harness::new(AirportImporter::config()).run_csv(AIRPORTS_CSV).unwrap();
 
         assert_eq!(report.records().count(), 3376);
         assert_eq!(report.failures().count(), 0);

@@ -35,26 +35,10 @@ mod tests {
 
     const PLANES_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/planes.csv");
 
-    fn read_csv(path: &str) -> (Vec<String>, Vec<Vec<String>>) {
-        let mut reader = csv::Reader::from_path(path).unwrap_or_else(|error| panic!("cannot read {path}: {error}"));
-        let headers = reader.headers().unwrap().iter().map(str::to_owned).collect();
-        let rows = reader
-            .records()
-            .map(|record| record.unwrap().iter().map(str::to_owned).collect())
-            .collect();
-        (headers, rows)
-    }
 
     #[test]
     fn planes_csv_gives_every_plane() {
-        let (headers, rows) = read_csv(PLANES_CSV);
-        let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-        let cells: Vec<Vec<Cell<'_>>> = rows
-            .iter()
-            .map(|row| row.iter().map(|text| Cell::Text(text)).collect())
-            .collect();
-
-        let report = Harness::new(PlaneImporter::config()).run(&headers, &cells).unwrap();
+        let report = Harness::new(PlaneImporter::config()).run_csv(PLANES_CSV).unwrap();
 
         assert_eq!(report.records().count(), 3322);
         assert_eq!(report.failures().count(), 0);
@@ -75,13 +59,7 @@ mod tests {
 
     #[test]
     fn integer_columns_stay_integers() {
-        let (headers, rows) = read_csv(PLANES_CSV);
-        let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-        let cells: Vec<Vec<Cell<'_>>> = rows
-            .iter()
-            .map(|row| row.iter().map(|text| Cell::Text(text)).collect())
-            .collect();
-        let report = Harness::new(PlaneImporter::config()).run(&headers, &cells).unwrap();
+        let report = Harness::new(PlaneImporter::config()).run_csv(PLANES_CSV).unwrap();
 
         for record in report.records() {
             for index in [1, 5, 6, 7] {
