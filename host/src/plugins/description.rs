@@ -1,4 +1,4 @@
-//! What an importer says about itself, checked and turned into the host's own types.
+//! An importer's description of itself, checked and turned into the host's own types.
 
 use serde::Serialize;
 
@@ -49,7 +49,7 @@ pub struct ExpectedHeader {
     pub required: bool,
 }
 
-/// How the host reads an importer's files; `None` means detect.
+/// The format options for an importer's files. `None` means detect.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FormatSpec {
     pub delimiter: Option<String>,
@@ -99,7 +99,7 @@ fn is_slug(slug: &str) -> bool {
 }
 
 impl Description {
-    /// Checks what the host relies on; the error says which rule the description breaks.
+    /// Checks what the host relies on. The error names the rule the description breaks.
     pub fn validate(&self) -> Result<(), String> {
         if !is_slug(&self.slug) {
             return Err(format!("slug {:?} must be lower-case letters, digits and dashes", self.slug));

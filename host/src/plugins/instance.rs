@@ -78,7 +78,7 @@ pub struct RowFailure {
     pub validation: Vec<(String, Vec<String>)>,
 }
 
-/// What the importer made of a chunk, checked against its description.
+/// The importer's outcome for a chunk, checked against its description.
 #[derive(Debug, Clone)]
 pub struct ChunkResult {
     pub outcomes: Vec<u8>,

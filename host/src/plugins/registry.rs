@@ -17,7 +17,7 @@ use super::sandbox::{GuestState, add_to_linker};
 use super::{Compilation, HostServices, LoadStats, LoadedImporter, NoHostServices};
 use crate::config::SandboxLimits;
 
-/// Why a file could not become an importer.
+/// The reason a file could not become an importer.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LoadError {
     #[error("{file}: cannot read the file: {message}")]
@@ -97,7 +97,7 @@ impl Registry {
         self.entries.read().expect("registry lock poisoned").by_slug.get(slug).cloned()
     }
 
-    /// Every registered importer, by slug.
+    /// Lists every registered importer, by slug.
     pub fn all(&self) -> Vec<Arc<LoadedImporter>> {
         let entries = self.entries.read().expect("registry lock poisoned");
         let mut importers: Vec<_> = entries.by_slug.values().cloned().collect();

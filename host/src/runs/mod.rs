@@ -2,7 +2,7 @@
 //! chunk through their importer.
 //!
 //! Each chunk's target writes, remembered rows and counters commit in one transaction,
-//! and a run's `next_row` says how many source rows are committed, so a run whose
+//! and a run's `next_row` counts how many source rows are committed, so a run whose
 //! worker died is claimed again once its lease runs out and resumes where it stopped.
 
 mod heartbeat;

@@ -18,7 +18,7 @@ use crate::store::rows::{self, NewRow};
 use crate::store::runs::{self, ChunkCounts, Run, Status};
 use crate::targets::{TargetError, TargetTable, WriteOutcome};
 
-/// Why a run stopped before its last row; the message is shown to the user as is.
+/// The reason a run stopped before its last row. The message is shown to the user as is.
 #[derive(Debug)]
 struct RunFailure {
     message: String,
@@ -292,7 +292,7 @@ fn empty_result(width: usize) -> Result<ChunkResult, String> {
     })
 }
 
-/// What to do with each row of a chunk, before the target is touched.
+/// The plan for each row of a chunk, made before the target is touched.
 struct ChunkPlan {
     atomic: bool,
     records: PackedCells,

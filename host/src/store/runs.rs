@@ -91,7 +91,7 @@ impl Run {
     }
 }
 
-/// What a new run starts from.
+/// The fields a new run starts from.
 #[derive(Debug, Clone)]
 pub struct NewRun {
     pub importer: String,
@@ -133,7 +133,7 @@ pub fn find(connection: &mut DbConnection, id: i64) -> Result<Option<Run>, Store
     Ok(ingest_runs::table.find(id).select(Run::as_select()).first(connection).optional()?)
 }
 
-/// One page of runs, newest first, and the number of runs in all.
+/// Loads one page of runs, newest first, and counts the runs in all.
 pub fn page(connection: &mut DbConnection, page: i64, per_page: i64) -> Result<(Vec<Run>, i64), StoreError> {
     let total = ingest_runs::table.count().get_result(connection)?;
     let runs = ingest_runs::table
@@ -365,7 +365,7 @@ pub fn cancel_requested(connection: &mut DbConnection, id: i64) -> Result<bool, 
     Ok(ingest_runs::table.find(id).select(ingest_runs::cancel_requested).first(connection)?)
 }
 
-/// What a cancel request did.
+/// The outcome of a cancel request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelOutcome {
     /// The run had not started; it is cancelled now.
@@ -415,7 +415,7 @@ pub fn request_cancel(connection: &mut DbConnection, id: i64) -> Result<CancelOu
     })
 }
 
-/// A retry still waiting or running for the run `id`, if any.
+/// Finds a retry of the run `id` that is still waiting or running.
 pub fn active_retry_of(connection: &mut DbConnection, id: i64) -> Result<Option<i64>, StoreError> {
     Ok(ingest_runs::table
         .filter(ingest_runs::retried_from_run_id.eq(id))
