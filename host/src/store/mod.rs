@@ -104,9 +104,13 @@ impl Store {
         };
 
         let manager = Manager { backend: database.backend(), url };
+        // No idle minimum: with one, r2d2 opens a replacement connection on a background
+        // thread whenever the last idle one is taken, and a command that exits while libpq
+        // is connecting there crashes inside libpq's Kerberos teardown (seen as SIGSEGV or
+        // a k5_mutex_lock abort in about one `ingest token create` in three).
         let pool = Pool::builder()
             .max_size(8)
-            .min_idle(Some(1))
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(30))
             .connection_customizer(Box::new(SessionSettings { idle_in_transaction: IDLE_IN_TRANSACTION_TIMEOUT }))
             .build(manager)
