@@ -26,7 +26,11 @@ pub async fn list(
     per_page: Option<&str>,
 ) -> Result<Json<Value>, ApiError> {
     // Laravel reads a missing or unparsable page as the first page.
-    let page = page.and_then(|page| page.parse::<i64>().ok()).filter(|page| *page >= 1).unwrap_or(1);
+    // Pages past what an i64 offset can express read as the first page, as invalid ones do.
+    let page = page
+        .and_then(|page| page.parse::<i64>().ok())
+        .filter(|page| (1..=i64::MAX / MAX_PER_PAGE).contains(page))
+        .unwrap_or(1);
     let per_page = per_page
         .and_then(|per_page| per_page.parse::<i64>().ok())
         .filter(|per_page| *per_page >= 1)
@@ -85,10 +89,10 @@ pub async fn retry(
     id: &str,
     user: AuthenticatedUser,
     state: &State<AppState>,
-    body: Option<Json<RetryRequest>>,
+    body: String,
 ) -> Result<(Status, Json<Value>), ApiError> {
     let id = parse_run_id(id)?;
-    let dry_run = body.and_then(|body| body.dry_run).unwrap_or(false);
+    let dry_run = parse_dry_run_body::<RetryRequest>(&body, |request| request.dry_run)?;
     let created = state
         .store
         .run(move |connection| Ok(create_retry(connection, id, Some(user.id), dry_run)))
@@ -125,6 +129,20 @@ pub async fn errors_summary(id: &str, _user: AuthenticatedUser, state: &State<Ap
         .await?
         .ok_or_else(|| run_not_found(id))?;
     Ok(Json(json!({ "data": summary })))
+}
+
+/// Reads the optional JSON body `{"dry_run": bool}` of retry and trigger. An empty body
+/// means no dry run; a body that is not such JSON is a 422, never a silent real run.
+pub fn parse_dry_run_body<T: serde::de::DeserializeOwned>(
+    body: &str,
+    dry_run: impl FnOnce(T) -> Option<bool>,
+) -> Result<bool, ApiError> {
+    if body.trim().is_empty() {
+        return Ok(false);
+    }
+    serde_json::from_str::<T>(body)
+        .map(|request| dry_run(request).unwrap_or(false))
+        .map_err(|_| ApiError::invalid("dry_run", "The body must be JSON such as {\"dry_run\": true}, with dry_run true or false."))
 }
 
 pub fn run_not_found(id: i64) -> ApiError {

@@ -100,11 +100,11 @@ pub async fn trigger(
     slug: &str,
     user: AuthenticatedUser,
     state: &State<AppState>,
-    body: Option<Json<TriggerRequest>>,
+    body: String,
 ) -> Result<(Status, Json<Value>), ApiError> {
     let importer = state.registry.get(slug).ok_or_else(|| importer_not_found(slug))?;
     let description = &importer.description;
-    let dry_run = body.and_then(|body| body.dry_run).unwrap_or(false);
+    let dry_run = super::runs::parse_dry_run_body::<TriggerRequest>(&body, |request| request.dry_run)?;
     let location = match (description.source, &description.location) {
         (SourceKind::Filesystem | SourceKind::Url, Some(location)) => location.clone(),
         _ => {
