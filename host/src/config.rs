@@ -51,7 +51,7 @@ pub struct Config {
     pub limits: SandboxLimits,
 }
 
-/// What one call into an importer may use.
+/// The resources one call into an importer may use.
 #[derive(Debug, Clone, Copy)]
 pub struct SandboxLimits {
     /// Wall-clock time one call may run; the guest traps when it runs out.

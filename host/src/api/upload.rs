@@ -74,7 +74,7 @@ pub async fn upload(
     Ok((Status::Accepted, Json(json!({ "data": run }))))
 }
 
-/// Answers uploads that are not multipart forms at all, which the route above never
+/// Handles uploads that are not multipart forms at all, which the route above never
 /// sees: Laravel answers them with the same 422 as a missing file.
 #[rocket::post("/upload/<slug>", rank = 2)]
 pub async fn upload_without_form(

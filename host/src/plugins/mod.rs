@@ -69,7 +69,7 @@ impl Compilation {
     }
 }
 
-/// What the host does on an importer's behalf.
+/// Services the host performs on an importer's behalf.
 pub trait HostServices: Send + Sync {
     /// Finds (or creates, with `create_missing`) the `id` of the row of `table` whose
     /// `column` equals each value.

@@ -76,7 +76,7 @@ enum Ending {
     LeaseLost,
 }
 
-/// Imports a claimed run and records how it ended; never panics on bad input.
+/// Imports a claimed run and records how it ended. Bad input fails the run; it does not panic.
 pub fn process_run(context: &RunContext, run: Run) {
     let span = tracing::info_span!("run", run_id = run.id, importer = %run.importer);
     let _entered = span.enter();

@@ -1,4 +1,4 @@
-//! What the database says about an existing target table: its columns and unique
+//! Reads what the database reports about an existing target table: its columns and unique
 //! indexes. SQLite answers through its `pragma_*` table functions, PostgreSQL through
 //! `information_schema` and `pg_index`.
 

@@ -16,7 +16,7 @@ pub use policy::TablePolicy;
 pub use relate::RelateService;
 pub use write::{TargetTable, WriteOutcome};
 
-/// Why a run cannot write its target table.
+/// The reason a run cannot write its target table.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
     #[error("table {0} belongs to the ingest host; importers cannot write it")]

@@ -11,7 +11,7 @@ use crate::plugins::HostServices;
 use crate::plugins::description::is_identifier;
 use crate::store::{DbConnection, Store};
 
-/// Answers `relate` calls against the database the run writes to.
+/// Serves `relate` calls from the database the run writes to.
 pub struct RelateService {
     store: Store,
     policy: TablePolicy,

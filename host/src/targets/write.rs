@@ -12,7 +12,7 @@ use crate::cells::{Cell, PackedCells};
 use crate::plugins::description::{Description, DuplicateStrategy};
 use crate::store::{Backend, DbConnection};
 
-/// What became of one record.
+/// The outcome of writing one record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WriteOutcome {
     Written,
