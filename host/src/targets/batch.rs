@@ -1,11 +1,13 @@
-//! Multi-row writes: many records in one `INSERT … VALUES (…), (…) ON CONFLICT …
-//! RETURNING` statement, one round trip instead of one per record.
+//! Multi-row writes: many records in one statement, one round trip instead of one per
+//! record. SQLite gets `INSERT … VALUES (…), (…) ON CONFLICT …`, and PostgreSQL one array
+//! a column, unnested into rows (see [`super::statement`]).
 //!
-//! The statement returns the key of each row it inserted or updated, as text, and a
-//! record whose key is not returned was not written (its key existed and the duplicate
-//! strategy kept the row). A batch never contains two records with the same key,
-//! because PostgreSQL rejects such a statement and the second record's outcome depends
-//! on the first.
+//! Under the `update` and `upsert` strategies every record inserts or updates its row, so
+//! the outcome of each is known. Under the others the statement returns the key of each
+//! row it inserted or updated, as text (`RETURNING`), and a record whose key is not
+//! returned was not written (its key existed and the duplicate strategy kept the row). A
+//! batch never contains two records with the same key, because PostgreSQL rejects such a
+//! statement and the second record's outcome depends on the first.
 //!
 //! Matching returned keys to records needs a key whose text form the database returns
 //! unchanged, so only text, integer, date and date-time keys are batched. A table whose
@@ -14,19 +16,24 @@
 //! to a savepoint and written record by record, and so is the rest of the run.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use super::sql::{self, quote};
+use super::sql::quote;
+use super::statement::{BatchInsert, UnnestInsert};
 use super::write::{TargetTable, WriteOutcome};
 use super::TargetError;
 use crate::cells::{Cell, PackedCells};
-use crate::plugins::description::{ColumnType, Description};
-use crate::store::DbConnection;
+use crate::plugins::description::{ColumnType, Description, DuplicateStrategy};
+use crate::store::{Backend, DbConnection};
 
 /// Records per statement, at most.
 const MAX_BATCH_ROWS: usize = 500;
+
+/// Records per PostgreSQL statement, which binds one array a column, at most.
+const MAX_UNNEST_ROWS: usize = 5_000;
 
 /// Bind parameters per statement, at most: SQLite allows 32,766 and PostgreSQL 65,535.
 const MAX_PARAMETERS: usize = 30_000;
@@ -74,12 +81,19 @@ impl TargetTable {
         outcomes: &mut [Option<WriteOutcome>],
     ) -> Result<(), TargetError> {
         let columns = self.description.columns.len().max(1);
-        let batch_rows = MAX_BATCH_ROWS.min(MAX_PARAMETERS / columns).max(1);
+        let batch_rows = match connection.backend() {
+            // One parameter a column, whatever the number of rows.
+            Backend::Postgres => MAX_UNNEST_ROWS,
+            Backend::Sqlite => MAX_BATCH_ROWS.min(MAX_PARAMETERS / columns).max(1),
+        };
         let mut start = 0;
+        let mut keys = HashSet::new();
         while start < rows.len() {
-            let mut keys = HashSet::new();
+            // A key's hash stands for the key: two keys with one hash only end the batch
+            // early.
+            keys.clear();
             let mut end = start;
-            while end < rows.len() && end - start < batch_rows && keys.insert(self.key_text(records, rows[end])) {
+            while end < rows.len() && end - start < batch_rows && keys.insert(self.key_hash(records, rows[end])) {
                 end += 1;
             }
             self.write_batch(connection, records, &rows[start..end], outcomes)?;
@@ -101,11 +115,19 @@ impl TargetTable {
             }
             return Ok(());
         }
+        if writes_every_record(&self.description) {
+            self.execute_batch(connection, &self.conflict_sql, records, batch)?;
+            for &row in batch {
+                outcomes[row] = Some(WriteOutcome::Written);
+            }
+            return Ok(());
+        }
 
         let expected: HashMap<String, usize> = batch.iter().map(|&row| (self.key_text(records, row), row)).collect();
+        let tail = format!("{} RETURNING {} AS key_text", self.conflict_sql, key_text_sql(&self.description));
         // A nested transaction is a savepoint inside the chunk's transaction.
         let written = connection.transaction(|connection| -> Result<Vec<usize>, BatchFailure> {
-            let returned: Vec<ReturnedKey> = self.batch_query(records, batch).load(connection)?;
+            let returned = self.load_batch_keys(connection, &tail, records, batch)?;
             returned
                 .into_iter()
                 .map(|returned| expected.get(&returned.key_text).copied().ok_or(BatchFailure::KeysDiffer))
@@ -138,34 +160,60 @@ impl TargetTable {
         }
     }
 
-    /// The statement that writes `batch` and returns the keys it wrote.
-    fn batch_query<'a>(&self, records: &'a PackedCells, batch: &[usize]) -> sql::Query<'a> {
-        let width = self.description.columns.len();
-        let rows: Vec<String> = (0..batch.len())
-            .map(|index| format!("({})", self.backend.placeholders(index * width + 1, width)))
-            .collect();
-        let sql = format!(
-            "{} {} {} RETURNING {} AS key_text",
-            self.insert_sql,
-            rows.join(", "),
-            self.conflict_sql,
-            key_text_sql(&self.description)
-        );
-        let mut query = diesel::sql_query(sql).into_boxed();
-        for &row in batch {
-            for (cell, column) in records.row(row).zip(&self.description.columns) {
-                query = sql::bind(query, cell, column.column_type);
+    /// Writes `batch` with the statement tail `tail` (its `ON CONFLICT` clause).
+    fn execute_batch(
+        &self,
+        connection: &mut DbConnection,
+        tail: &str,
+        records: &PackedCells,
+        batch: &[usize],
+    ) -> QueryResult<usize> {
+        let columns = &self.description.columns;
+        match connection {
+            DbConnection::Postgres(connection) => {
+                UnnestInsert::new(&self.insert_head_sql, tail, columns, records, batch).execute(connection)
+            }
+            DbConnection::Sqlite(_) => BatchInsert::new(&self.insert_sql, tail, columns, records, batch).execute(connection),
+        }
+    }
+
+    /// Writes `batch` with a `tail` that returns each written row's key, and loads the keys.
+    fn load_batch_keys(
+        &self,
+        connection: &mut DbConnection,
+        tail: &str,
+        records: &PackedCells,
+        batch: &[usize],
+    ) -> QueryResult<Vec<ReturnedKey>> {
+        let columns = &self.description.columns;
+        match connection {
+            DbConnection::Postgres(connection) => {
+                UnnestInsert::new(&self.insert_head_sql, tail, columns, records, batch).load(connection)
+            }
+            DbConnection::Sqlite(_) => BatchInsert::new(&self.insert_sql, tail, columns, records, batch).load(connection),
+        }
+    }
+
+    /// Hashes the record's key cells.
+    fn key_hash(&self, records: &PackedCells, row: usize) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for &column in &self.key_columns {
+            match records.get(row, column) {
+                Cell::Text(text) | Cell::Date(text) | Cell::DateTime(text) => text.hash(&mut hasher),
+                Cell::Integer(value) => value.hash(&mut hasher),
+                Cell::Float(value) => value.to_bits().hash(&mut hasher),
+                Cell::Boolean(value) => value.hash(&mut hasher),
+                Cell::Empty => 0u8.hash(&mut hasher),
             }
         }
-        query
+        hasher.finish()
     }
 
     /// Returns the record's key in the form of [`key_text_sql`]: each key column as its
     /// length in characters, a colon and its text, so that no two keys share a form.
     fn key_text(&self, records: &PackedCells, row: usize) -> String {
         let mut text = String::new();
-        for key in &self.description.keyed_by {
-            let column = self.description.columns.iter().position(|column| &column.name == key).expect("validated key");
+        for &column in &self.key_columns {
             let value = match records.get(row, column) {
                 Cell::Text(value) | Cell::Date(value) | Cell::DateTime(value) => value.to_owned(),
                 Cell::Integer(value) => value.to_string(),
@@ -176,6 +224,13 @@ impl TargetTable {
         }
         text
     }
+}
+
+/// Whether every record the statement gets inserts or updates a row, so its outcome is
+/// known without the keys the statement returns.
+fn writes_every_record(description: &Description) -> bool {
+    let updates_columns = description.columns.iter().any(|column| !description.keyed_by.contains(&column.name));
+    updates_columns && matches!(description.duplicates, DuplicateStrategy::Update | DuplicateStrategy::Upsert)
 }
 
 /// SQL for the key of a written row, in the form of [`TargetTable::key_text`].

@@ -10,6 +10,7 @@ mod introspect;
 mod policy;
 mod relate;
 mod sql;
+mod statement;
 mod write;
 
 pub use policy::TablePolicy;

@@ -24,16 +24,19 @@ pub enum WriteOutcome {
 #[derive(Debug, Clone)]
 pub struct TargetTable {
     pub(super) description: Description,
-    pub(super) backend: Backend,
     /// False when the table does not exist yet (possible only in a dry run).
     exists: bool,
     /// `INSERT INTO table (columns) VALUES`, to which rows of placeholders are added.
     pub(super) insert_sql: String,
+    /// `INSERT INTO table (columns)`, to which PostgreSQL batches add their rows' source.
+    pub(super) insert_head_sql: String,
     /// The `ON CONFLICT …` clause of the duplicate strategy.
     pub(super) conflict_sql: String,
     /// The keyed write of one record.
     record_sql: String,
     exists_sql: String,
+    /// The positions of the key columns among the columns.
+    pub(super) key_columns: Vec<usize>,
     /// Whether records are written in batches; cleared for the rest of the run when a
     /// batch's returned keys do not match its records (see [`super::batch`]).
     pub(super) batching: std::cell::Cell<bool>,
@@ -83,12 +86,17 @@ impl TargetTable {
             format!("{insert_sql} ({}) {conflict_sql}", backend.placeholders(1, description.columns.len()));
         Ok(Self {
             description: description.clone(),
-            backend,
             exists,
+            insert_head_sql: insert_head_sql(description),
             insert_sql,
             conflict_sql,
             record_sql,
             exists_sql: exists_sql(description, backend),
+            key_columns: description
+                .keyed_by
+                .iter()
+                .map(|key| description.columns.iter().position(|column| &column.name == key).expect("validated key"))
+                .collect(),
             batching: std::cell::Cell::new(super::batch::can_batch(description)),
         })
     }
@@ -256,8 +264,12 @@ fn create_table_sql(description: &Description, backend: Backend) -> String {
 }
 
 fn insert_sql(description: &Description) -> String {
+    format!("{} VALUES", insert_head_sql(description))
+}
+
+fn insert_head_sql(description: &Description) -> String {
     let columns: Vec<String> = description.columns.iter().map(|column| quote(&column.name)).collect();
-    format!("INSERT INTO {} ({}) VALUES", quote(&description.target), columns.join(", "))
+    format!("INSERT INTO {} ({})", quote(&description.target), columns.join(", "))
 }
 
 /// Builds the `ON CONFLICT` clause of the duplicate strategy, which both backends accept
