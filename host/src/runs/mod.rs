@@ -5,9 +5,13 @@
 //! and a run's `next_row` counts how many source rows are committed, so a run whose
 //! worker died is claimed again once its lease runs out and resumes where it stopped.
 
+mod commit;
+mod failure;
 mod heartbeat;
 mod isolate;
+mod plan;
 mod process;
+mod produce;
 mod retry;
 mod row_data;
 

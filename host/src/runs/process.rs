@@ -1,71 +1,20 @@
 //! Processing one claimed run, from opening its source to its final status.
 
-use std::sync::Arc;
+use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
 use super::RunContext;
+use super::commit::{GroupEnding, GroupWriter};
+use super::failure::RunFailure;
 use super::heartbeat::Heartbeat;
-use super::isolate::process_isolating;
+use super::plan::ChunkPlan;
+use super::produce::Producer;
 use super::retry::FailedRowsSource;
-use super::row_data;
-use crate::cells::PackedCells;
-use crate::plugins::instance::{OUTCOME_RECORD, OUTCOME_SKIPPED};
-use crate::plugins::{ChunkResult, ImporterInstance, LoadedImporter, RowFailure};
+use crate::plugins::ImporterInstance;
 use crate::sources::{self, FormatOptions, RowSource, SourceChunk};
-use crate::store::connection::is_transient;
-use crate::store::{DbConnection, StoreError, write_transaction};
-use crate::store::rows::{self, NewRow};
-use crate::store::runs::{self, ChunkCounts, Run, Status};
-use crate::targets::{TargetError, TargetTable, WriteOutcome};
-
-/// The reason a run stopped before its last row. The message is shown to the user as is.
-#[derive(Debug)]
-struct RunFailure {
-    message: String,
-    /// True when the host, not the importer or the file, is at fault.
-    host_fault: bool,
-    /// True when the failed transaction may succeed if it runs again (see
-    /// [`is_transient`]).
-    transient: bool,
-}
-
-impl RunFailure {
-    fn user(message: impl Into<String>) -> Self {
-        Self { message: message.into(), host_fault: false, transient: false }
-    }
-}
-
-impl From<StoreError> for RunFailure {
-    fn from(error: StoreError) -> Self {
-        let transient = matches!(&error, StoreError::Query(query) if is_transient(query));
-        Self { message: format!("the run's database work failed: {error}"), host_fault: true, transient }
-    }
-}
-
-impl From<TargetError> for RunFailure {
-    fn from(error: TargetError) -> Self {
-        match error {
-            TargetError::Query(error) => Self {
-                message: format!("writing the target table failed: {error}"),
-                host_fault: true,
-                transient: is_transient(&error),
-            },
-            other => Self::user(other.to_string()),
-        }
-    }
-}
-
-impl From<sources::SourceError> for RunFailure {
-    fn from(error: sources::SourceError) -> Self {
-        Self::user(error.to_string())
-    }
-}
-
-impl From<diesel::result::Error> for RunFailure {
-    fn from(error: diesel::result::Error) -> Self {
-        StoreError::from(error).into()
-    }
-}
+use crate::store::runs::{self, Run, Status};
+use crate::store::{DbConnection, Store, StoreError};
+use crate::targets::TargetTable;
 
 enum Ending {
     Finished,
@@ -96,6 +45,11 @@ pub fn process_run(context: &RunContext, run: Run) {
     let finished = (|| -> Result<(), StoreError> {
         let mut connection = context.store.connection()?;
         let current = runs::find(&mut connection, run.id)?.unwrap_or_else(|| run.clone());
+        // A finished run's total is what it processed, whether or not the count beside
+        // the import got that far.
+        if let Ok(Ending::Finished) = ending {
+            runs::record_total(&mut connection, run.id, current.processed_rows)?;
+        }
         let summary = serde_json::json!({
             "successful": current.successful_rows,
             "failed": current.failed_rows,
@@ -198,7 +152,7 @@ fn import(context: &RunContext, run: &Run, heartbeat: &Heartbeat) -> Result<Endi
     })?;
     let description = &importer.description;
     let options = FormatOptions::for_importer(description.source, &description.format);
-    let mut source = open_source(context, run, &options)?;
+    let mut source = open_source(&context.store, run, &options)?;
     let headers = source.headers().to_vec();
     let mut instance = ImporterInstance::new(importer.clone(), context.config.limits, context.services.clone());
 
@@ -209,48 +163,90 @@ fn import(context: &RunContext, run: &Run, heartbeat: &Heartbeat) -> Result<Endi
 
     let mut connection = context.store.connection()?;
     if run.total_rows.is_none() {
-        let total = count_rows(context, run, &options)?;
-        runs::record_start(&mut connection, run.id, &description.version, &headers, total)?;
+        runs::record_start(&mut connection, run.id, &description.version, &headers, None)?;
     }
     let target = TargetTable::prepare(&mut connection, description, &context.policy, run.dry_run)?;
+    skip_rows(source.as_mut(), run.next_row as usize)?;
 
-    let chunk_size = description.chunk_size as usize;
-    let mut chunk = SourceChunk::new(headers.len());
+    let chunk_size = (description.chunk_size as usize).max(1);
+    let (plans_sender, plans) = std::sync::mpsc::sync_channel(chunks_ahead(chunk_size));
+    let producer = Producer { source: source.as_mut(), instance: &mut instance, importer: &importer, headers: &headers, chunk_size };
+    let writer = GroupWriter { context, run, target: &target, headers: &headers };
+
+    if run.total_rows.is_none() {
+        let (store, run, options) = (context.store.clone(), run.clone(), options.clone());
+        std::thread::spawn(move || record_total(&store, &run, &options));
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(move || producer.run(plans_sender));
+        let ending = write_groups(&writer, &mut connection, heartbeat, &plans);
+        // A producer blocked on a full channel stops when the receiver is gone.
+        drop(plans);
+        ending
+    })
+}
+
+/// Chunks the producer reads ahead of the writer, about 5,000 rows: the writer is the
+/// slower half, so more would only hold memory.
+fn chunks_ahead(chunk_size: usize) -> usize {
+    5_000usize.div_ceil(chunk_size).clamp(1, 8)
+}
+
+/// Commits the producer's chunks in groups until it has sent its last one, the run is
+/// cancelled, or the lease is lost. A cancel request is looked at before each group, so
+/// a run stops at a chunk boundary.
+fn write_groups(
+    writer: &GroupWriter<'_>,
+    connection: &mut DbConnection,
+    heartbeat: &Heartbeat,
+    plans: &Receiver<Result<ChunkPlan, RunFailure>>,
+) -> Result<Ending, RunFailure> {
+    let run = writer.run;
     let mut next_row = run.next_row;
-    skip_rows(source.as_mut(), next_row as usize, &mut chunk)?;
-
     loop {
         if heartbeat.is_lost() {
             return Ok(Ending::LeaseLost);
         }
-        if runs::cancel_requested(&mut connection, run.id)? {
+        if runs::cancel_requested(connection, run.id)? {
             return Ok(Ending::Cancelled);
         }
-        let chunk_started = Instant::now();
-        if !source.read_chunk(chunk_size, &mut chunk)? {
+        // The wait for a group's first chunk is outside any transaction.
+        let Ok(first) = plans.recv() else {
             return Ok(Ending::Finished);
-        }
-        let first_row = chunk.row_numbers.first().copied().unwrap_or(0);
-        let result = if chunk.row_numbers.is_empty() {
-            empty_result(description.columns.len())
-        } else {
-            process_isolating(&mut instance, &headers, first_row, &mut chunk.cells)
-                .map_err(|fault| RunFailure::user(fault.to_string()))?
         };
-        let plan = ChunkPlan::new(&importer, &headers, &chunk, result);
-        let Some(counts) = commit_chunk(context, &mut connection, run, next_row, &target, &plan)? else {
+        let Some(group) = writer.commit(connection, next_row, first?, plans)? else {
             return Ok(Ending::LeaseLost);
         };
-        next_row += counts.source_rows;
-        crate::metrics::record_chunk(chunk_started.elapsed(), &counts);
+        next_row += group.counts.source_rows;
+        match group.ending {
+            GroupEnding::More => {}
+            GroupEnding::SourceDone => return Ok(Ending::Finished),
+            GroupEnding::Failed(failure) => return Err(failure),
+        }
+    }
+}
+
+/// Counts the run's rows on a second reader of its file and records the total, which
+/// only the progress shown to users reads. It runs on a thread of its own beside the
+/// import, which never waits for it; until it is recorded, the total is unknown.
+fn record_total(store: &Store, run: &Run, options: &FormatOptions) {
+    let counted = open_source(store, run, options).and_then(|mut source| Ok(source.count_rest()?));
+    let recorded = counted.and_then(|total| {
+        let mut connection = store.connection()?;
+        runs::record_total(&mut connection, run.id, total as i64)?;
+        Ok(())
+    });
+    // A run that ended first removed its file; it records its own total.
+    if let Err(failure) = recorded {
+        tracing::debug!(error = %failure.message, "counting the run's rows failed");
     }
 }
 
 /// Opens the run's stored file with the format options of its importer, or the failed
 /// rows of the run it retries.
-fn open_source(context: &RunContext, run: &Run, options: &FormatOptions) -> Result<Box<dyn RowSource>, RunFailure> {
+fn open_source(store: &Store, run: &Run, options: &FormatOptions) -> Result<Box<dyn RowSource>, RunFailure> {
     if let Some(original) = run.retried_from_run_id {
-        return Ok(Box::new(FailedRowsSource::new(context.store.clone(), original, run.headers())));
+        return Ok(Box::new(FailedRowsSource::new(store.clone(), original, run.headers())));
     }
     let path = run
         .stored_path
@@ -260,295 +256,13 @@ fn open_source(context: &RunContext, run: &Run, options: &FormatOptions) -> Resu
     Ok(sources::open(std::path::Path::new(path), name, options)?)
 }
 
-/// Counts the source's rows for the run's progress. It reads the file once more, which
-/// costs a parse of the whole file; a reader that counted records without typing cells
-/// would halve that.
-fn count_rows(context: &RunContext, run: &Run, options: &FormatOptions) -> Result<i64, RunFailure> {
-    let mut source = open_source(context, run, options)?;
+fn skip_rows(source: &mut dyn RowSource, mut remaining: usize) -> Result<(), RunFailure> {
     let mut chunk = SourceChunk::new(source.headers().len());
-    let mut total = 0i64;
-    while source.read_chunk(10_000, &mut chunk)? {
-        total += chunk.rows_read() as i64;
-    }
-    Ok(total)
-}
-
-fn skip_rows(source: &mut dyn RowSource, mut remaining: usize, chunk: &mut SourceChunk) -> Result<(), RunFailure> {
     while remaining > 0 {
-        if !source.read_chunk(remaining.min(10_000), chunk)? {
+        if !source.read_chunk(remaining.min(10_000), &mut chunk)? {
             break;
         }
         remaining = remaining.saturating_sub(chunk.rows_read());
     }
     Ok(())
-}
-
-fn empty_result(width: usize) -> Result<ChunkResult, String> {
-    Ok(ChunkResult {
-        outcomes: Vec::new(),
-        records: PackedCells::new(width as u32),
-        skips: Vec::new(),
-        failures: Vec::new(),
-    })
-}
-
-/// The plan for each row of a chunk, made before the target is touched.
-struct ChunkPlan {
-    atomic: bool,
-    records: PackedCells,
-    /// For each record, the index of its row in `rows`.
-    record_rows: Vec<usize>,
-    rows: Vec<PlannedRow>,
-    source_rows: i64,
-}
-
-struct PlannedRow {
-    row_number: u64,
-    data: serde_json::Value,
-    outcome: PlannedOutcome,
-}
-
-enum PlannedOutcome {
-    Record,
-    Skipped,
-    Failed(RowFailure),
-}
-
-impl ChunkPlan {
-    fn new(importer: &Arc<LoadedImporter>, headers: &[String], chunk: &SourceChunk, result: Result<ChunkResult, String>) -> Self {
-        let width = importer.description.columns.len() as u32;
-        let mut plan = Self {
-            atomic: importer.description.atomic_chunks,
-            records: PackedCells::new(width),
-            record_rows: Vec::new(),
-            rows: Vec::with_capacity(chunk.rows_read()),
-            source_rows: chunk.rows_read() as i64,
-        };
-
-        match result {
-            Ok(result) => {
-                let mut failures = result.failures.into_iter();
-                plan.records = result.records;
-                for (row, &outcome) in result.outcomes.iter().enumerate() {
-                    let outcome = match outcome {
-                        OUTCOME_RECORD => {
-                            plan.record_rows.push(plan.rows.len());
-                            PlannedOutcome::Record
-                        }
-                        OUTCOME_SKIPPED => PlannedOutcome::Skipped,
-                        _ => PlannedOutcome::Failed(failures.next().expect("failures are counted by the runtime")),
-                    };
-                    plan.rows.push(PlannedRow {
-                        row_number: chunk.row_numbers[row],
-                        data: row_data::from_cells(headers, &chunk.cells, row),
-                        outcome,
-                    });
-                }
-            }
-            Err(message) => {
-                let message = format!("importer {} rejected the chunk: {message}", importer.label());
-                for (row, &row_number) in chunk.row_numbers.iter().enumerate() {
-                    plan.rows.push(PlannedRow {
-                        row_number,
-                        data: row_data::from_cells(headers, &chunk.cells, row),
-                        outcome: PlannedOutcome::Failed(RowFailure { message: message.clone(), validation: Vec::new() }),
-                    });
-                }
-            }
-        }
-
-        for rejected in &chunk.rejected {
-            plan.rows.push(PlannedRow {
-                row_number: rejected.row_number,
-                data: row_data::from_raw(headers, &rejected.raw),
-                outcome: PlannedOutcome::Failed(RowFailure { message: rejected.message.clone(), validation: Vec::new() }),
-            });
-        }
-        plan
-    }
-
-    fn first_failed_row(&self) -> Option<u64> {
-        self.rows
-            .iter()
-            .filter(|row| matches!(row.outcome, PlannedOutcome::Failed(_)))
-            .map(|row| row.row_number)
-            .min()
-    }
-}
-
-/// The row that failed an all-or-nothing chunk, with the reason its write failed when
-/// it was the write, not the importer, that failed it.
-#[derive(Debug, Clone)]
-struct AtomicWriteFailed {
-    row_number: u64,
-    write_error: Option<String>,
-}
-
-enum CommitError {
-    Atomic(AtomicWriteFailed),
-    /// The worker no longer holds the run's lease; nothing was written.
-    LeaseLost,
-    Other(RunFailure),
-}
-
-impl<E: Into<RunFailure>> From<E> for CommitError {
-    fn from(error: E) -> Self {
-        CommitError::Other(error.into())
-    }
-}
-
-/// Times a chunk's transaction runs when it fails for a transient reason.
-const CHUNK_ATTEMPTS: u32 = 3;
-
-/// Writes the chunk's records, its failed rows and its counters in one transaction, and
-/// returns the counters. Returns `None`, having written nothing, when this worker lost
-/// the run's lease. `next_row` is the resume point the chunk starts from.
-///
-/// A transaction that failed for a transient reason, such as a deadlock with another
-/// run writing the same keys, was rolled back whole, so it runs again.
-fn commit_chunk(
-    context: &RunContext,
-    connection: &mut DbConnection,
-    run: &Run,
-    next_row: i64,
-    target: &TargetTable,
-    plan: &ChunkPlan,
-) -> Result<Option<ChunkCounts>, RunFailure> {
-    let mut attempt = 1;
-    loop {
-        match commit_chunk_once(context, connection, run, next_row, target, plan) {
-            Err(failure) if failure.transient && attempt < CHUNK_ATTEMPTS => {
-                tracing::warn!(attempt, error = %failure.message, "the chunk's transaction failed; it runs again");
-                std::thread::sleep(std::time::Duration::from_millis(100 * u64::from(attempt)));
-                attempt += 1;
-            }
-            outcome => return outcome,
-        }
-    }
-}
-
-fn commit_chunk_once(
-    context: &RunContext,
-    connection: &mut DbConnection,
-    run: &Run,
-    next_row: i64,
-    target: &TargetTable,
-    plan: &ChunkPlan,
-) -> Result<Option<ChunkCounts>, RunFailure> {
-    let failed_before_write = if plan.atomic {
-        plan.first_failed_row().map(|row_number| AtomicWriteFailed { row_number, write_error: None })
-    } else {
-        None
-    };
-    let attempt = write_transaction(connection, |connection| -> Result<ChunkCounts, CommitError> {
-        write_chunk(context, connection, run, next_row, target, plan, failed_before_write.as_ref())
-    });
-    match attempt {
-        Ok(counts) => Ok(Some(counts)),
-        Err(CommitError::LeaseLost) => Ok(None),
-        Err(CommitError::Other(failure)) => Err(failure),
-        Err(CommitError::Atomic(failed)) => {
-            // The rolled-back chunk is recorded again with every row failed and nothing
-            // written to the target.
-            let recorded = write_transaction(connection, |connection| {
-                write_chunk(context, connection, run, next_row, target, plan, Some(&failed))
-            });
-            match recorded {
-                Ok(counts) => Ok(Some(counts)),
-                Err(CommitError::LeaseLost) => Ok(None),
-                Err(CommitError::Other(failure)) => Err(failure),
-                Err(CommitError::Atomic(_)) => unreachable!("a chunk written with nothing to write cannot fail a write"),
-            }
-        }
-    }
-}
-
-/// Records the chunk; with `failed_row` set, the chunk is all-or-nothing and that row
-/// failed, so nothing is written and every row is recorded as failed.
-fn write_chunk(
-    context: &RunContext,
-    connection: &mut DbConnection,
-    run: &Run,
-    next_row: i64,
-    target: &TargetTable,
-    plan: &ChunkPlan,
-    failed_row: Option<&AtomicWriteFailed>,
-) -> Result<ChunkCounts, CommitError> {
-    if !runs::hold_lease_for_chunk(connection, run.id, &context.node_id, next_row, context.config.lease)? {
-        return Err(CommitError::LeaseLost);
-    }
-    let writes = match failed_row {
-        Some(_) => Vec::new(),
-        None => target.write(connection, &plan.records, run.dry_run)?,
-    };
-    if plan.atomic && failed_row.is_none() {
-        let first_failed = writes.iter().enumerate().find_map(|(record, write)| match write {
-            WriteOutcome::Failed(message) => Some((record, message)),
-            _ => None,
-        });
-        if let Some((record, message)) = first_failed {
-            return Err(CommitError::Atomic(AtomicWriteFailed {
-                row_number: plan.rows[plan.record_rows[record]].row_number,
-                write_error: Some(message.clone()),
-            }));
-        }
-    }
-
-    let mut write_of_row = vec![None; plan.rows.len()];
-    for (record, write) in writes.iter().enumerate() {
-        write_of_row[plan.record_rows[record]] = Some(write);
-    }
-
-    let mut counts = ChunkCounts { source_rows: plan.source_rows, ..ChunkCounts::default() };
-    let mut remembered = Vec::new();
-    for (index, row) in plan.rows.iter().enumerate() {
-        counts.processed += 1;
-        let failure = match (&row.outcome, failed_row, write_of_row[index]) {
-            (PlannedOutcome::Failed(failure), _, _) => Some(failure.clone()),
-            (_, Some(failed), _) => {
-                let message = match &failed.write_error {
-                    Some(reason) if failed.row_number == row.row_number => reason.clone(),
-                    _ => format!(
-                        "not imported: row {} of the same chunk failed and this importer imports chunks all or nothing",
-                        failed.row_number
-                    ),
-                };
-                Some(RowFailure { message, validation: Vec::new() })
-            }
-            (PlannedOutcome::Skipped, _, _) | (_, _, Some(WriteOutcome::Skipped(_))) => {
-                counts.skipped += 1;
-                None
-            }
-            (_, _, Some(WriteOutcome::Failed(message))) => {
-                Some(RowFailure { message: message.clone(), validation: Vec::new() })
-            }
-            (PlannedOutcome::Record, _, _) => {
-                counts.successful += 1;
-                None
-            }
-        };
-        if let Some(failure) = failure {
-            counts.failed += 1;
-            remembered.push(NewRow {
-                run_id: run.id,
-                row_number: row.row_number as i64,
-                status: "failed".into(),
-                data: row.data.to_string(),
-                errors: Some(errors_json(&failure).to_string()),
-            });
-        }
-    }
-
-    rows::insert_many(connection, &remembered)?;
-    runs::record_chunk(connection, run.id, counts)?;
-    Ok(counts)
-}
-
-fn errors_json(failure: &RowFailure) -> serde_json::Value {
-    let validation: serde_json::Map<String, serde_json::Value> = failure
-        .validation
-        .iter()
-        .map(|(field, messages)| (field.clone(), serde_json::Value::from(messages.clone())))
-        .collect();
-    serde_json::json!({ "message": failure.message, "validation": validation })
 }

@@ -145,6 +145,17 @@ impl RowSource for CsvSource {
         }
         Ok(chunk.rows_read() > 0)
     }
+
+    fn count_rest(&mut self) -> Result<u64, SourceError> {
+        let mut count = 0;
+        while self.next_record()? {
+            self.row_number += 1;
+            if !is_blank(&self.record) {
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
 }
 
 /// Pushes every field as text, or returns the column of the first field that is not
@@ -257,6 +268,28 @@ mod tests {
 
     fn texts(chunk: &SourceChunk, row: usize) -> Vec<Cell<'_>> {
         chunk.cells.row(row).collect()
+    }
+
+    #[test]
+    fn count_matches_rows_read() {
+        // Blank rows are skipped, a ragged row counts as a rejected row, and a quoted line
+        // break stays inside its row.
+        let bytes: &[u8] = b"name,note\n\nbolt,\"two\nlines\"\nnut\n , \nscrew,ok\n";
+        let read = read_all(open_fixture("count.csv", bytes, &FormatOptions::default()).as_mut());
+        let counted = open_fixture("count.csv", bytes, &FormatOptions::default()).count_rest().unwrap();
+
+        assert_eq!(read.rows_read(), 3);
+        assert_eq!(read.rejected.len(), 1);
+        assert_eq!(counted, 3);
+    }
+
+    #[test]
+    fn count_after_a_chunk_counts_the_rest() {
+        let mut source = open_fixture("rest.csv", b"n\n1\n2\n3\n", &FormatOptions::default());
+        let mut chunk = SourceChunk::default();
+        source.read_chunk(1, &mut chunk).unwrap();
+
+        assert_eq!(source.count_rest().unwrap(), 2);
     }
 
     #[test]

@@ -100,6 +100,18 @@ pub trait RowSource: Send {
     /// `max_rows` of 0 reads one row. Returns `Ok(false)` once the file is exhausted and
     /// nothing more was read.
     fn read_chunk(&mut self, max_rows: usize, chunk: &mut SourceChunk) -> Result<bool, SourceError>;
+
+    /// Reads the rest of the source and counts the rows [`RowSource::read_chunk`] would
+    /// return, rejected ones included. Sources that can count without building cells
+    /// override it.
+    fn count_rest(&mut self) -> Result<u64, SourceError> {
+        let mut chunk = SourceChunk::new(self.headers().len());
+        let mut count = 0;
+        while self.read_chunk(10_000, &mut chunk)? {
+            count += chunk.rows_read() as u64;
+        }
+        Ok(count)
+    }
 }
 
 /// A worksheet of a workbook, by name or by position.

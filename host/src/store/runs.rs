@@ -301,7 +301,7 @@ pub fn record_start(
     id: i64,
     importer_version: &str,
     headers: &[String],
-    total_rows: i64,
+    total_rows: Option<i64>,
 ) -> Result<(), StoreError> {
     diesel::update(ingest_runs::table.find(id))
         .set((
@@ -310,6 +310,12 @@ pub fn record_start(
             ingest_runs::total_rows.eq(total_rows),
         ))
         .execute(connection)?;
+    Ok(())
+}
+
+/// Records the number of rows of the run's file, once they are counted.
+pub fn record_total(connection: &mut DbConnection, id: i64, total_rows: i64) -> Result<(), StoreError> {
+    diesel::update(ingest_runs::table.find(id)).set(ingest_runs::total_rows.eq(total_rows)).execute(connection)?;
     Ok(())
 }
 

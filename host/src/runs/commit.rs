@@ -1,0 +1,284 @@
+//! The writing half of a run: chunks committed in groups, each group's target writes,
+//! failed rows, counters and resume point in one transaction.
+//!
+//! A group holds one chunk or several. Committing chunk by chunk costs more than the
+//! writes themselves on SQLite: each commit appends every page the chunk changed to the
+//! write-ahead log, and with keys in random order that is nearly one index page a row.
+//! Measured with Python's `sqlite3` module on a 2-core machine, 1M products rows in
+//! random SKU order took about 33 s with a commit every 1,000 rows and 9 s with one every
+//! 20,000. A crash still loses nothing that was committed and imports no row twice,
+//! because the resume point commits with the rows.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use super::RunContext;
+use super::failure::RunFailure;
+use super::plan::{ChunkPlan, PlannedOutcome};
+use crate::plugins::RowFailure;
+use crate::store::rows::{self, NewRow};
+use crate::store::runs::{self, ChunkCounts, Run};
+use crate::store::{DbConnection, write_transaction};
+use crate::targets::{TargetTable, WriteOutcome};
+
+/// The row that failed an all-or-nothing chunk, with the reason its write failed when
+/// it was the write, not the importer, that failed it.
+#[derive(Debug, Clone)]
+struct AtomicWriteFailed {
+    row_number: u64,
+    write_error: Option<String>,
+}
+
+enum CommitError {
+    Atomic(AtomicWriteFailed),
+    /// The worker no longer holds the run's lease; nothing was written.
+    LeaseLost,
+    Other(RunFailure),
+}
+
+impl<E: Into<RunFailure>> From<E> for CommitError {
+    fn from(error: E) -> Self {
+        CommitError::Other(error.into())
+    }
+}
+
+/// Times a group's transaction runs when it fails for a transient reason.
+const GROUP_ATTEMPTS: u32 = 3;
+
+/// Rows per group, at most. The group's chunks stay in memory until it commits, so that
+/// a transaction that failed for a transient reason can run again. At an estimated 350
+/// bytes a row (the records, the rows as read, and their outcomes), that is about 9 MB.
+const GROUP_MAX_ROWS: usize = 25_000;
+
+/// Time a group stays open, at most, so that progress shows and a cancel request takes
+/// effect within about this time.
+const GROUP_MAX_TIME: Duration = Duration::from_secs(1);
+
+/// Time a group waits for the next chunk before it commits what it has. While it waits
+/// it holds SQLite's write lock, which the importer's `relate` with create-missing
+/// needs on the producer's thread, so the wait stays short.
+const NEXT_CHUNK_WAIT: Duration = Duration::from_millis(20);
+
+/// The run, target table and header row whose chunks a group commit writes.
+pub(super) struct GroupWriter<'a> {
+    pub context: &'a RunContext,
+    pub run: &'a Run,
+    pub target: &'a TargetTable,
+    pub headers: &'a [String],
+}
+
+/// A committed group: its summed counters, and why it ended.
+pub(super) struct Group {
+    pub counts: ChunkCounts,
+    pub ending: GroupEnding,
+}
+
+pub(super) enum GroupEnding {
+    /// The group was full or waited long enough; more chunks follow.
+    More,
+    /// The producer sent its last chunk.
+    SourceDone,
+    /// The producer failed; the run fails after the chunks before the failure.
+    Failed(RunFailure),
+}
+
+impl GroupWriter<'_> {
+    /// Opens a transaction, writes `first` and the chunks that arrive on `plans` while
+    /// the group has room, then records the counters and commits. Returns `None`, having
+    /// written nothing, when this worker lost the run's lease. `next_row` is the resume
+    /// point the group starts from.
+    ///
+    /// A transaction that failed for a transient reason, such as a deadlock with another
+    /// run writing the same keys, was rolled back whole, so it runs again with the
+    /// chunks it had received.
+    pub fn commit(
+        &self,
+        connection: &mut DbConnection,
+        next_row: i64,
+        first: ChunkPlan,
+        plans: &Receiver<Result<ChunkPlan, RunFailure>>,
+    ) -> Result<Option<Group>, RunFailure> {
+        let mut group = vec![first];
+        let mut ending = GroupEnding::More;
+        let mut receiving = Some(plans);
+        let mut attempt = 1;
+        loop {
+            let outcome = write_transaction(connection, |connection| {
+                self.write_group(connection, next_row, &mut group, receiving, &mut ending)
+            });
+            match outcome {
+                Ok(counts) => {
+                    for plan in &group {
+                        crate::metrics::record_chunk_duration(plan.elapsed);
+                    }
+                    crate::metrics::record_rows(&counts);
+                    return Ok(Some(Group { counts, ending }));
+                }
+                Err(CommitError::LeaseLost) => return Ok(None),
+                Err(CommitError::Other(failure)) if failure.transient && attempt < GROUP_ATTEMPTS => {
+                    tracing::warn!(attempt, error = %failure.message, "the chunks' transaction failed; it runs again");
+                    std::thread::sleep(Duration::from_millis(100 * u64::from(attempt)));
+                    attempt += 1;
+                    receiving = None;
+                }
+                Err(CommitError::Other(failure)) => return Err(failure),
+                Err(CommitError::Atomic(_)) => unreachable!("an atomic chunk's failure is handled inside the group"),
+            }
+        }
+    }
+
+    /// Writes the chunks of `group`, then, with `receiving` set, the chunks that arrive
+    /// while the group has room, and records their counters.
+    fn write_group(
+        &self,
+        connection: &mut DbConnection,
+        next_row: i64,
+        group: &mut Vec<ChunkPlan>,
+        receiving: Option<&Receiver<Result<ChunkPlan, RunFailure>>>,
+        ending: &mut GroupEnding,
+    ) -> Result<ChunkCounts, CommitError> {
+        let (context, run) = (self.context, self.run);
+        let opened = Instant::now();
+        if !runs::hold_lease_for_chunk(connection, run.id, &context.node_id, next_row, context.config.lease)? {
+            return Err(CommitError::LeaseLost);
+        }
+        let mut total = ChunkCounts::default();
+        for plan in group.iter() {
+            add(&mut total, self.write_plan(connection, plan)?);
+        }
+        if let Some(plans) = receiving {
+            let mut rows: usize = group.iter().map(|plan| plan.rows.len()).sum();
+            while rows < GROUP_MAX_ROWS && opened.elapsed() < GROUP_MAX_TIME {
+                let plan = match plans.recv_timeout(NEXT_CHUNK_WAIT) {
+                    Ok(Ok(plan)) => plan,
+                    Ok(Err(failure)) => {
+                        *ending = GroupEnding::Failed(failure);
+                        break;
+                    }
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => {
+                        *ending = GroupEnding::SourceDone;
+                        break;
+                    }
+                };
+                // Kept before it is written, so that a transaction that runs again has it.
+                rows += plan.rows.len();
+                group.push(plan);
+                let plan = group.last().expect("a chunk was just added");
+                add(&mut total, self.write_plan(connection, plan)?);
+            }
+        }
+        runs::record_chunk(connection, run.id, total)?;
+        Ok(total)
+    }
+
+    /// Writes one chunk. An all-or-nothing chunk writes inside a savepoint, and when one
+    /// of its rows fails, the savepoint is rolled back and the chunk is recorded again
+    /// with every row failed and nothing written to the target.
+    fn write_plan(&self, connection: &mut DbConnection, plan: &ChunkPlan) -> Result<ChunkCounts, CommitError> {
+        if !plan.atomic {
+            return self.write_chunk(connection, plan, None);
+        }
+        if let Some(row_number) = plan.first_failed_row() {
+            return self.write_chunk(connection, plan, Some(&AtomicWriteFailed { row_number, write_error: None }));
+        }
+        // A nested transaction is a savepoint inside the group's transaction.
+        let attempt = diesel::Connection::transaction(connection, |connection| self.write_chunk(connection, plan, None));
+        match attempt {
+            Err(CommitError::Atomic(failed)) => self.write_chunk(connection, plan, Some(&failed)),
+            other => other,
+        }
+    }
+
+    /// Records the chunk; with `failed_row` set, the chunk is all-or-nothing and that row
+    /// failed, so nothing is written and every row is recorded as failed.
+    fn write_chunk(
+        &self,
+        connection: &mut DbConnection,
+        plan: &ChunkPlan,
+        failed_row: Option<&AtomicWriteFailed>,
+    ) -> Result<ChunkCounts, CommitError> {
+        let run = self.run;
+        let writes = match failed_row {
+            Some(_) => Vec::new(),
+            None => self.target.write(connection, &plan.records, run.dry_run)?,
+        };
+        if plan.atomic && failed_row.is_none() {
+            let first_failed = writes.iter().enumerate().find_map(|(record, write)| match write {
+                WriteOutcome::Failed(message) => Some((record, message)),
+                _ => None,
+            });
+            if let Some((record, message)) = first_failed {
+                return Err(CommitError::Atomic(AtomicWriteFailed {
+                    row_number: plan.rows[plan.record_rows[record]].row_number,
+                    write_error: Some(message.clone()),
+                }));
+            }
+        }
+
+        let mut write_of_row = vec![None; plan.rows.len()];
+        for (record, write) in writes.iter().enumerate() {
+            write_of_row[plan.record_rows[record]] = Some(write);
+        }
+
+        let mut counts = ChunkCounts { source_rows: plan.source_rows, ..ChunkCounts::default() };
+        let mut remembered = Vec::new();
+        for (index, row) in plan.rows.iter().enumerate() {
+            counts.processed += 1;
+            let failure = match (&row.outcome, failed_row, write_of_row[index]) {
+                (PlannedOutcome::Failed(failure), _, _) => Some(failure.clone()),
+                (_, Some(failed), _) => {
+                    let message = match &failed.write_error {
+                        Some(reason) if failed.row_number == row.row_number => reason.clone(),
+                        _ => format!(
+                            "not imported: row {} of the same chunk failed and this importer imports chunks all or nothing",
+                            failed.row_number
+                        ),
+                    };
+                    Some(RowFailure { message, validation: Vec::new() })
+                }
+                (PlannedOutcome::Skipped, _, _) | (_, _, Some(WriteOutcome::Skipped(_))) => {
+                    counts.skipped += 1;
+                    None
+                }
+                (_, _, Some(WriteOutcome::Failed(message))) => {
+                    Some(RowFailure { message: message.clone(), validation: Vec::new() })
+                }
+                (PlannedOutcome::Record, _, _) => {
+                    counts.successful += 1;
+                    None
+                }
+            };
+            if let Some(failure) = failure {
+                counts.failed += 1;
+                remembered.push(NewRow {
+                    run_id: run.id,
+                    row_number: row.row_number as i64,
+                    status: "failed".into(),
+                    data: plan.row_data(self.headers, row).to_string(),
+                    errors: Some(errors_json(&failure).to_string()),
+                });
+            }
+        }
+
+        rows::insert_many(connection, &remembered)?;
+        Ok(counts)
+    }
+}
+
+fn add(total: &mut ChunkCounts, counts: ChunkCounts) {
+    total.processed += counts.processed;
+    total.successful += counts.successful;
+    total.failed += counts.failed;
+    total.skipped += counts.skipped;
+    total.source_rows += counts.source_rows;
+}
+
+fn errors_json(failure: &RowFailure) -> serde_json::Value {
+    let validation: serde_json::Map<String, serde_json::Value> = failure
+        .validation
+        .iter()
+        .map(|(field, messages)| (field.clone(), serde_json::Value::from(messages.clone())))
+        .collect();
+    serde_json::json!({ "message": failure.message, "validation": validation })
+}
