@@ -6,7 +6,7 @@
 //! can change it. The first rows of a larger file are the rows of a smaller one.
 //!
 //! SKUs are a bijection of the row index, so they are unique and arrive in an order that
-//! looks random, as a key index sees them in a real catalogue import.
+//! looks random, as the keys of a real catalogue import reach the key index.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -78,7 +78,7 @@ impl SplitMix64 {
     }
 }
 
-/// The SplitMix64 output function. Each step (xor with a right shift, multiplication by
+/// Mixes `value` with the SplitMix64 output function. Each step (xor with a right shift, multiplication by
 /// an odd constant) is invertible on u64, so the whole function is a bijection.
 fn mix64(value: u64) -> u64 {
     let mut z = value;
@@ -179,6 +179,31 @@ pub fn write_products(rows: u64, out: &mut impl Write) -> io::Result<Fingerprint
     Ok(fingerprint)
 }
 
+/// A writer that only counts the bytes written to it.
+#[derive(Default)]
+struct ByteCounter {
+    bytes: u64,
+}
+
+impl Write for ByteCounter {
+    fn write(&mut self, buffer: &[u8]) -> io::Result<usize> {
+        self.bytes += buffer.len() as u64;
+        Ok(buffer.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Returns the size in bytes and the fingerprint of the file of `rows` products,
+/// without writing it.
+pub fn measure_products(rows: u64) -> (u64, Fingerprint) {
+    let mut counter = ByteCounter::default();
+    let fingerprint = write_products(rows, &mut counter).expect("counting bytes cannot fail");
+    (counter.bytes, fingerprint)
+}
+
 /// Writes the file of `rows` products to `path`, through a temporary file in the same
 /// directory that is renamed into place, so an interrupted run leaves no partial file.
 pub fn write_products_file(rows: u64, path: &Path) -> anyhow::Result<Fingerprint> {
@@ -195,6 +220,24 @@ pub fn write_products_file(rows: u64, path: &Path) -> anyhow::Result<Fingerprint
     std::fs::rename(&staged, path)
         .with_context(|| format!("cannot rename {} to {}", staged.display(), path.display()))?;
     Ok(fingerprint)
+}
+
+/// Returns the products file of `rows` rows in `cache_dir` (`products-<rows>.csv`) and
+/// its fingerprint. A file already there is reused when its size is the expected one,
+/// and written again otherwise.
+pub fn cached_products_file(cache_dir: &Path, rows: u64) -> anyhow::Result<(std::path::PathBuf, Fingerprint)> {
+    std::fs::create_dir_all(cache_dir).with_context(|| format!("cannot create {}", cache_dir.display()))?;
+    let path = cache_dir.join(format!("products-{rows}.csv"));
+    let (expected_len, fingerprint) = measure_products(rows);
+    match std::fs::metadata(&path) {
+        Ok(metadata) if metadata.len() == expected_len => return Ok((path, fingerprint)),
+        Ok(metadata) => {
+            println!("{} has {} bytes, expected {expected_len}; writing it again", path.display(), metadata.len())
+        }
+        Err(_) => println!("writing {} ({rows} rows, {:.1} MB)", path.display(), expected_len as f64 / 1e6),
+    }
+    write_products_file(rows, &path)?;
+    Ok((path, fingerprint))
 }
 
 #[cfg(test)]
@@ -332,5 +375,12 @@ mod tests {
         assert_eq!(fingerprint.price_cents, price_cents);
         assert_eq!(fingerprint.stock, stock);
         assert_eq!(fingerprint.description_chars, description_chars);
+    }
+
+    #[test]
+    fn measured_size_matches_written_file() {
+        let (bytes, fingerprint) = generate(1_000);
+
+        assert_eq!(measure_products(1_000), (bytes.len() as u64, fingerprint));
     }
 }
