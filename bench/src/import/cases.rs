@@ -61,7 +61,15 @@ impl CaseServer {
             dir,
         })?;
         let client = ApiClient::new(server.base_url(), server.token())?;
-        println!("{} {label}: server pid {} on {}", backend.label(), server.pid(), server.base_url());
+        // The peak after start includes compiling every importer of the plugins
+        // directory. The final peak minus this one is what the imports added.
+        println!(
+            "{} {label}: server pid {} on {}, peak RSS {:.1} MB after start",
+            backend.label(),
+            server.pid(),
+            server.base_url(),
+            server.peak_rss_bytes()? as f64 / 1e6
+        );
         Ok(Self { client, server, database })
     }
 
