@@ -149,7 +149,12 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     println!("load average: {} (1, 5, 15 min) at start", machine::load_average());
     check_inputs(&args, &workspace, &binary, &plugins_dir, &data_dir)?;
 
-    let scratch = ScratchRoot::create(args.keep)?;
+    let mut files = Vec::new();
+    for &rows in &args.rows {
+        files.push((rows, generate::cached_products_file(&target.join("bench-data"), rows)?));
+    }
+
+    let mut scratch = ScratchRoot::create(args.keep)?;
     let setup = cases::Setup {
         binary,
         plugins_dir,
@@ -157,26 +162,38 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         postgres_url: args.postgres_url.clone(),
         run_peers: !args.skip_peers,
     };
-
-    let mut files = Vec::new();
-    for &rows in &args.rows {
-        files.push((rows, generate::cached_products_file(&target.join("bench-data"), rows)?));
+    let measured = measure(&args, &setup, &files, &data_dir);
+    if measured.is_err() && !scratch.keep {
+        // The error names the server log, which must outlive the run to be read.
+        scratch.keep = true;
+        eprintln!("the scratch directory {} is kept for inspection", scratch.path.display());
     }
-
-    let mut measurements = Vec::new();
-    for &backend in &args.backends {
-        for (rows, (file, fingerprint)) in &files {
-            measurements.extend(cases::products(&setup, backend, *rows, file, *fingerprint)?);
-        }
-        if !args.skip_flights {
-            measurements.push(cases::flights(&setup, backend, &data_dir)?);
-        }
-    }
+    let measurements = measured?;
 
     println!();
     report::print(&measurements);
     println!("load average: {} (1, 5, 15 min) at end", machine::load_average());
     Ok(())
+}
+
+/// Runs every case that `args` selects, in order: per backend, the products files, then
+/// the flights import.
+fn measure(
+    args: &RunArgs,
+    setup: &cases::Setup,
+    files: &[(u64, (PathBuf, generate::Fingerprint))],
+    data_dir: &Path,
+) -> anyhow::Result<Vec<report::Measurement>> {
+    let mut measurements = Vec::new();
+    for &backend in &args.backends {
+        for (rows, (file, fingerprint)) in files {
+            measurements.extend(cases::products(setup, backend, *rows, file, *fingerprint)?);
+        }
+        if !args.skip_flights {
+            measurements.push(cases::flights(setup, backend, data_dir)?);
+        }
+    }
+    Ok(measurements)
 }
 
 /// Fails when the server binary, an importer or a data file is missing, and warns when

@@ -104,9 +104,10 @@ impl ServerProcess {
         lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
     }
 
-    /// Returns `error` with the tail of the server log appended.
+    /// Returns `error` with the tail of the server log appended to its message, so the
+    /// failure reads first and the log follows.
     pub fn with_log(&self, error: anyhow::Error) -> anyhow::Error {
-        error.context(format!("server log {}, last lines:\n{}", self.log.display(), self.log_tail()))
+        anyhow::anyhow!("{error:#}\n--- server log {}, last lines ---\n{}", self.log.display(), self.log_tail())
     }
 
     fn wait_until_listening(&self, stdout_lines: &Receiver<String>) -> anyhow::Result<()> {
