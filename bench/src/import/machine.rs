@@ -1,0 +1,68 @@
+//! Descriptions of the measured build and of the machine: the commit, the server binary,
+//! the CPU and the load.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::SystemTime;
+
+/// Describes the checked-out commit of `workspace`, with `+ uncommitted changes` when
+/// the working tree differs from it.
+pub fn commit(workspace: &Path) -> String {
+    let git = |args: &[&str]| -> Option<String> {
+        let output = Command::new("git").arg("-C").arg(workspace).args(args).output().ok()?;
+        output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    };
+    let Some(head) = git(&["log", "-1", "--format=%h %s (%cI)"]) else {
+        return "unknown (git log failed)".to_owned();
+    };
+    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|status| !status.is_empty());
+    if dirty { format!("{head} + uncommitted changes") } else { head }
+}
+
+/// Returns the commit time of the last commit of `workspace` that changed one of `paths`.
+pub fn last_change(workspace: &Path, paths: &[&str]) -> Option<SystemTime> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(workspace)
+        .args(["log", "-1", "--format=%ct", "--"])
+        .args(paths)
+        .output()
+        .ok()?;
+    let seconds: u64 = String::from_utf8_lossy(&output.stdout).trim().parse().ok()?;
+    Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(seconds))
+}
+
+/// Describes the server binary: its path and when it was built.
+pub fn binary(path: &Path) -> String {
+    let modified = std::fs::metadata(path).and_then(|metadata| metadata.modified());
+    match modified {
+        Ok(modified) => {
+            let built: chrono::DateTime<chrono::Utc> = modified.into();
+            format!("{}, built {}", path.display(), built.format("%Y-%m-%d %H:%M:%S UTC"))
+        }
+        Err(error) => format!("{} ({error})", path.display()),
+    }
+}
+
+/// Describes the CPU: its model, from `/proc/cpuinfo` where it exists, and the number of
+/// CPUs this process may use.
+pub fn cpu() -> String {
+    let cpus = std::thread::available_parallelism().map(|count| count.get()).unwrap_or(1);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split(':').nth(1))
+                .map(|model| model.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    format!("{model}, {cpus} CPUs available")
+}
+
+/// Returns the 1, 5 and 15 minute load averages of `/proc/loadavg`.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|error| format!("unknown ({error})"))
+}
