@@ -35,7 +35,7 @@ pub fn run(args: ListArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 description.slug,
                 description.version,
                 format!("{:?}", description.source).to_lowercase(),
-                description.target,
+                description.main_target().table,
                 importer.file.display()
             );
         }

@@ -16,7 +16,7 @@ use crate::store::connection::is_transient;
 use crate::store::{DbConnection, StoreError, write_transaction};
 use crate::store::rows::{self, NewRow};
 use crate::store::runs::{self, ChunkCounts, Run, Status};
-use crate::targets::{TargetError, TargetTable, WriteOutcome};
+use crate::targets::{TargetError, TargetTables, WriteOutcome};
 
 /// The reason a run stopped before its last row. The message is shown to the user as is.
 #[derive(Debug)]
@@ -212,7 +212,7 @@ fn import(context: &RunContext, run: &Run, heartbeat: &Heartbeat) -> Result<Endi
         let total = count_rows(context, run, &options)?;
         runs::record_start(&mut connection, run.id, &description.version, &headers, total)?;
     }
-    let target = TargetTable::prepare(&mut connection, description, &context.policy, run.dry_run)?;
+    let targets = TargetTables::prepare(&mut connection, description, &context.policy, run.dry_run)?;
 
     let chunk_size = description.chunk_size as usize;
     let mut chunk = SourceChunk::new(headers.len());
@@ -232,13 +232,13 @@ fn import(context: &RunContext, run: &Run, heartbeat: &Heartbeat) -> Result<Endi
         }
         let first_row = chunk.row_numbers.first().copied().unwrap_or(0);
         let result = if chunk.row_numbers.is_empty() {
-            empty_result(description.columns.len())
+            Ok(ChunkResult::empty(&description.targets))
         } else {
             process_isolating(&mut instance, &headers, first_row, &mut chunk.cells)
                 .map_err(|fault| RunFailure::user(fault.to_string()))?
         };
         let plan = ChunkPlan::new(&importer, &headers, &chunk, result);
-        let Some(counts) = commit_chunk(context, &mut connection, run, next_row, &target, &plan)? else {
+        let Some(counts) = commit_chunk(context, &mut connection, run, next_row, &targets, &plan)? else {
             return Ok(Ending::LeaseLost);
         };
         next_row += counts.source_rows;
@@ -283,21 +283,13 @@ fn skip_rows(source: &mut dyn RowSource, mut remaining: usize, chunk: &mut Sourc
     Ok(())
 }
 
-fn empty_result(width: usize) -> Result<ChunkResult, String> {
-    Ok(ChunkResult {
-        outcomes: Vec::new(),
-        records: PackedCells::new(width as u32),
-        skips: Vec::new(),
-        failures: Vec::new(),
-    })
-}
-
-/// The plan for each row of a chunk, made before the target is touched.
+/// The plan for each row of a chunk, made before the targets are touched.
 struct ChunkPlan {
     atomic: bool,
-    records: PackedCells,
-    /// For each record, the index of its row in `rows`.
-    record_rows: Vec<usize>,
+    /// Per target, the records that go to it.
+    records: Vec<PackedCells>,
+    /// Per target, for each of its records, the index of the record's row in `rows`.
+    record_rows: Vec<Vec<usize>>,
     rows: Vec<PlannedRow>,
     source_rows: i64,
 }
@@ -316,11 +308,11 @@ enum PlannedOutcome {
 
 impl ChunkPlan {
     fn new(importer: &Arc<LoadedImporter>, headers: &[String], chunk: &SourceChunk, result: Result<ChunkResult, String>) -> Self {
-        let width = importer.description.columns.len() as u32;
+        let empty = ChunkResult::empty(&importer.description.targets);
         let mut plan = Self {
             atomic: importer.description.atomic_chunks,
-            records: PackedCells::new(width),
-            record_rows: Vec::new(),
+            record_rows: vec![Vec::new(); empty.records.len()],
+            records: empty.records,
             rows: Vec::with_capacity(chunk.rows_read()),
             source_rows: chunk.rows_read() as i64,
         };
@@ -328,11 +320,13 @@ impl ChunkPlan {
         match result {
             Ok(result) => {
                 let mut failures = result.failures.into_iter();
+                let mut record_targets = result.record_targets.into_iter();
                 plan.records = result.records;
                 for (row, &outcome) in result.outcomes.iter().enumerate() {
                     let outcome = match outcome {
                         OUTCOME_RECORD => {
-                            plan.record_rows.push(plan.rows.len());
+                            let target = record_targets.next().expect("record targets are counted by the runtime");
+                            plan.record_rows[target as usize].push(plan.rows.len());
                             PlannedOutcome::Record
                         }
                         OUTCOME_SKIPPED => PlannedOutcome::Skipped,
@@ -411,12 +405,12 @@ fn commit_chunk(
     connection: &mut DbConnection,
     run: &Run,
     next_row: i64,
-    target: &TargetTable,
+    targets: &TargetTables,
     plan: &ChunkPlan,
 ) -> Result<Option<ChunkCounts>, RunFailure> {
     let mut attempt = 1;
     loop {
-        match commit_chunk_once(context, connection, run, next_row, target, plan) {
+        match commit_chunk_once(context, connection, run, next_row, targets, plan) {
             Err(failure) if failure.transient && attempt < CHUNK_ATTEMPTS => {
                 tracing::warn!(attempt, error = %failure.message, "the chunk's transaction failed; it runs again");
                 std::thread::sleep(std::time::Duration::from_millis(100 * u64::from(attempt)));
@@ -432,7 +426,7 @@ fn commit_chunk_once(
     connection: &mut DbConnection,
     run: &Run,
     next_row: i64,
-    target: &TargetTable,
+    targets: &TargetTables,
     plan: &ChunkPlan,
 ) -> Result<Option<ChunkCounts>, RunFailure> {
     let failed_before_write = if plan.atomic {
@@ -441,7 +435,7 @@ fn commit_chunk_once(
         None
     };
     let attempt = write_transaction(connection, |connection| -> Result<ChunkCounts, CommitError> {
-        write_chunk(context, connection, run, next_row, target, plan, failed_before_write.as_ref())
+        write_chunk(context, connection, run, next_row, targets, plan, failed_before_write.as_ref())
     });
     match attempt {
         Ok(counts) => Ok(Some(counts)),
@@ -449,9 +443,9 @@ fn commit_chunk_once(
         Err(CommitError::Other(failure)) => Err(failure),
         Err(CommitError::Atomic(failed)) => {
             // The rolled-back chunk is recorded again with every row failed and nothing
-            // written to the target.
+            // written to the targets.
             let recorded = write_transaction(connection, |connection| {
-                write_chunk(context, connection, run, next_row, target, plan, Some(&failed))
+                write_chunk(context, connection, run, next_row, targets, plan, Some(&failed))
             });
             match recorded {
                 Ok(counts) => Ok(Some(counts)),
@@ -470,7 +464,7 @@ fn write_chunk(
     connection: &mut DbConnection,
     run: &Run,
     next_row: i64,
-    target: &TargetTable,
+    targets: &TargetTables,
     plan: &ChunkPlan,
     failed_row: Option<&AtomicWriteFailed>,
 ) -> Result<ChunkCounts, CommitError> {
@@ -479,24 +473,20 @@ fn write_chunk(
     }
     let writes = match failed_row {
         Some(_) => Vec::new(),
-        None => target.write(connection, &plan.records, run.dry_run)?,
+        None => targets.write(connection, &plan.records, run.dry_run)?,
     };
+    let write_of_row = writes_by_row(&writes, &plan.record_rows, plan.rows.len());
     if plan.atomic && failed_row.is_none() {
-        let first_failed = writes.iter().enumerate().find_map(|(record, write)| match write {
-            WriteOutcome::Failed(message) => Some((record, message)),
+        let first_failed = write_of_row.iter().enumerate().find_map(|(row, write)| match write {
+            Some(WriteOutcome::Failed(message)) => Some((row, message)),
             _ => None,
         });
-        if let Some((record, message)) = first_failed {
+        if let Some((row, message)) = first_failed {
             return Err(CommitError::Atomic(AtomicWriteFailed {
-                row_number: plan.rows[plan.record_rows[record]].row_number,
+                row_number: plan.rows[row].row_number,
                 write_error: Some(message.clone()),
             }));
         }
-    }
-
-    let mut write_of_row = vec![None; plan.rows.len()];
-    for (record, write) in writes.iter().enumerate() {
-        write_of_row[plan.record_rows[record]] = Some(write);
     }
 
     let mut counts = ChunkCounts { source_rows: plan.source_rows, ..ChunkCounts::default() };
@@ -544,6 +534,23 @@ fn write_chunk(
     Ok(counts)
 }
 
+/// Returns each row's write outcome at the index of the row, `None` for a row without a
+/// record, so that rows keep their order whichever target their records went to.
+/// `writes` and `record_rows` have one entry per target, as [`ChunkPlan`] keeps them.
+fn writes_by_row<'w>(
+    writes: &'w [Vec<WriteOutcome>],
+    record_rows: &[Vec<usize>],
+    row_count: usize,
+) -> Vec<Option<&'w WriteOutcome>> {
+    let mut write_of_row = vec![None; row_count];
+    for (target_writes, rows) in writes.iter().zip(record_rows) {
+        for (write, &row) in target_writes.iter().zip(rows) {
+            write_of_row[row] = Some(write);
+        }
+    }
+    write_of_row
+}
+
 fn errors_json(failure: &RowFailure) -> serde_json::Value {
     let validation: serde_json::Map<String, serde_json::Value> = failure
         .validation
@@ -551,4 +558,32 @@ fn errors_json(failure: &RowFailure) -> serde_json::Value {
         .map(|(field, messages)| (field.clone(), serde_json::Value::from(messages.clone())))
         .collect();
     serde_json::json!({ "message": failure.message, "validation": validation })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_of_several_targets_return_to_their_rows() {
+        let people = vec![WriteOutcome::Written, WriteOutcome::Skipped("exists".into())];
+        let companies = vec![WriteOutcome::Failed("duplicate".into())];
+        let writes = vec![people, companies];
+        // Rows 0 and 3 went to people, row 2 to companies, and row 1 has no record.
+        let record_rows = vec![vec![0, 3], vec![2]];
+
+        let by_row = writes_by_row(&writes, &record_rows, 4);
+
+        assert_eq!(by_row[0], Some(&WriteOutcome::Written));
+        assert_eq!(by_row[1], None);
+        assert_eq!(by_row[2], Some(&WriteOutcome::Failed("duplicate".into())));
+        assert_eq!(by_row[3], Some(&WriteOutcome::Skipped("exists".into())));
+    }
+
+    #[test]
+    fn nothing_written_leaves_every_row_empty() {
+        let by_row = writes_by_row(&[], &[vec![0], vec![1]], 2);
+
+        assert_eq!(by_row, [None, None]);
+    }
 }

@@ -22,7 +22,7 @@ use super::sql::{self, quote};
 use super::write::{TargetTable, WriteOutcome};
 use super::TargetError;
 use crate::cells::{Cell, PackedCells};
-use crate::plugins::description::{ColumnType, Description};
+use crate::plugins::description::{ColumnType, Target};
 use crate::store::DbConnection;
 
 /// Records per statement, at most.
@@ -50,11 +50,11 @@ impl From<diesel::result::Error> for BatchFailure {
     }
 }
 
-/// Whether the importer's records can be written in batches: every key column's text
-/// form must come back from the database as it was bound.
-pub fn can_batch(description: &Description) -> bool {
-    description.keyed_by.iter().all(|key| {
-        description.columns.iter().any(|column| {
+/// Whether a target's records can be written in batches: every key column's text form
+/// must come back from the database as it was bound.
+pub fn can_batch(target: &Target) -> bool {
+    target.keyed_by.iter().all(|key| {
+        target.columns.iter().any(|column| {
             &column.name == key
                 && matches!(
                     column.column_type,
@@ -73,7 +73,7 @@ impl TargetTable {
         rows: &[usize],
         outcomes: &mut [Option<WriteOutcome>],
     ) -> Result<(), TargetError> {
-        let columns = self.description.columns.len().max(1);
+        let columns = self.target.columns.len().max(1);
         let batch_rows = MAX_BATCH_ROWS.min(MAX_PARAMETERS / columns).max(1);
         let mut start = 0;
         while start < rows.len() {
@@ -124,8 +124,8 @@ impl TargetTable {
             Err(BatchFailure::Query(error)) => Err(error.into()),
             Err(BatchFailure::KeysDiffer) => {
                 tracing::warn!(
-                    table = %self.description.target,
-                    importer = %self.description.slug,
+                    table = %self.target.table,
+                    importer = %self.importer,
                     "the table returned keys in another form than they were written, probably because of its \
                      column types; the run writes its records one by one from now on"
                 );
@@ -140,7 +140,7 @@ impl TargetTable {
 
     /// The statement that writes `batch` and returns the keys it wrote.
     fn batch_query<'a>(&self, records: &'a PackedCells, batch: &[usize]) -> sql::Query<'a> {
-        let width = self.description.columns.len();
+        let width = self.target.columns.len();
         let rows: Vec<String> = (0..batch.len())
             .map(|index| format!("({})", self.backend.placeholders(index * width + 1, width)))
             .collect();
@@ -149,11 +149,11 @@ impl TargetTable {
             self.insert_sql,
             rows.join(", "),
             self.conflict_sql,
-            key_text_sql(&self.description)
+            key_text_sql(&self.target)
         );
         let mut query = diesel::sql_query(sql).into_boxed();
         for &row in batch {
-            for (cell, column) in records.row(row).zip(&self.description.columns) {
+            for (cell, column) in records.row(row).zip(&self.target.columns) {
                 query = sql::bind(query, cell, column.column_type);
             }
         }
@@ -164,8 +164,8 @@ impl TargetTable {
     /// length in characters, a colon and its text, so that no two keys share a form.
     fn key_text(&self, records: &PackedCells, row: usize) -> String {
         let mut text = String::new();
-        for key in &self.description.keyed_by {
-            let column = self.description.columns.iter().position(|column| &column.name == key).expect("validated key");
+        for key in &self.target.keyed_by {
+            let column = self.target.key_position(key);
             let value = match records.get(row, column) {
                 Cell::Text(value) | Cell::Date(value) | Cell::DateTime(value) => value.to_owned(),
                 Cell::Integer(value) => value.to_string(),
@@ -179,8 +179,8 @@ impl TargetTable {
 }
 
 /// SQL for the key of a written row, in the form of [`TargetTable::key_text`].
-fn key_text_sql(description: &Description) -> String {
-    description
+fn key_text_sql(target: &Target) -> String {
+    target
         .keyed_by
         .iter()
         .map(|key| {
