@@ -18,6 +18,9 @@ pub fn list(_user: AuthenticatedUser, state: &State<AppState>) -> Json<Value> {
 
 /// Renders an importer as an entry of `GET /importers`; `ingest list --json` prints the
 /// same entries.
+///
+/// `target`, `keyed_by`, `duplicates` and `columns` describe the main target, the
+/// fields a Laravel Ingest client reads; `targets` lists every target.
 pub fn view(importer: &LoadedImporter, last_error: Option<String>) -> Value {
     let description = &importer.description;
     let main = description.main_target();
@@ -28,6 +31,7 @@ pub fn view(importer: &LoadedImporter, last_error: Option<String>) -> Value {
         "sdk_version": description.sdk_version,
         "source": description.source,
         "target": main.table,
+        "targets": description.targets,
         "keyed_by": main.keyed_by,
         "duplicates": main.duplicates,
         "chunk_size": description.chunk_size,
