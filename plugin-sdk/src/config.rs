@@ -1,9 +1,11 @@
 //! The fluent builder that describes an importer: [`IngestConfig`] for the importer and its
-//! target table, [`Column`] for each target column.
+//! main target table, [`Target`] for further target tables, [`Column`] for each target
+//! column.
 
 use crate::bindings::ingest::importer::types::{ColumnType, DuplicateStrategy, FormatOptions, SourceKind};
 use crate::pipeline::{ConfigError, Pipeline};
 use crate::row::{Record, Row, RowError};
+use crate::target::Target;
 use crate::transform::{Transform, TransformFn};
 use crate::validate::{Validator, ValidatorFn};
 use crate::value::Value;
@@ -16,6 +18,7 @@ pub(crate) type ConditionFn = dyn for<'a, 'r> Fn(&'r Row<'a>) -> bool + Send + S
 pub(crate) type BeforeRowFn = dyn for<'a, 'r> Fn(&'r Row<'a>) -> Result<(), RowError> + Send + Sync;
 pub(crate) type RecordHookFn =
     dyn for<'a, 'r, 'h> Fn(&'h Row<'a>, &'h mut Record<'r, 'a>) -> Result<(), RowError> + Send + Sync;
+pub(crate) type RouteFn = dyn for<'a, 'r> Fn(&'r Row<'a>) -> &'a str + Send + Sync;
 
 /// One name or several, for arguments such as header aliases and key columns:
 /// `"carrier"`, `["species", "sample_number"]` or a `Vec<String>`.
@@ -59,8 +62,14 @@ impl IntoNames for Vec<String> {
     }
 }
 
-/// Describes an importer: where its rows come from, the table they go to, and how each
+/// Describes an importer: where its rows come from, the tables they go to, and how each
 /// row becomes a record. Mirrors the `IngestConfig` of Laravel Ingest.
+///
+/// The target methods ([`IngestConfig::target`], [`IngestConfig::column`],
+/// [`IngestConfig::keyed_by`], [`IngestConfig::on_duplicate`] and
+/// [`IngestConfig::update_if_newer`]) describe the main target. An importer that writes
+/// several tables adds a [`Target`] for each further table and picks each row's table
+/// with [`IngestConfig::route`].
 ///
 /// ```
 /// use ingest_importer_sdk::{Column, DuplicateStrategy, IngestConfig, validate::between};
@@ -81,11 +90,9 @@ pub struct IngestConfig {
     pub(crate) source: SourceKind,
     pub(crate) location: Option<String>,
     pub(crate) format: FormatOptions,
-    pub(crate) target: String,
-    pub(crate) columns: Vec<Column>,
-    pub(crate) keyed_by: Vec<String>,
-    pub(crate) duplicates: DuplicateStrategy,
-    pub(crate) newer_by: Vec<String>,
+    /// The main target first, then the targets of [`IngestConfig::add_target`].
+    pub(crate) targets: Vec<Target>,
+    pub(crate) router: Option<Box<RouteFn>>,
     pub(crate) chunk_size: u32,
     pub(crate) atomic_chunks: bool,
     pub(crate) strict_headers: bool,
@@ -111,11 +118,8 @@ impl IngestConfig {
             source: SourceKind::Upload,
             location: None,
             format: FormatOptions { delimiter: None, encoding: None, sheet: None, header_row: None },
-            target: String::new(),
-            columns: Vec::new(),
-            keyed_by: Vec::new(),
-            duplicates: DuplicateStrategy::Skip,
-            newer_by: Vec::new(),
+            targets: vec![Target::new("")],
+            router: None,
             chunk_size: DEFAULT_CHUNK_SIZE,
             atomic_chunks: false,
             strict_headers: false,
@@ -191,39 +195,84 @@ impl IngestConfig {
         self
     }
 
-    /// Sets the table that records are written to.
+    /// Sets the main target: the table that records are written to, unless
+    /// [`IngestConfig::route`] sends a row to another target.
     pub fn target(mut self, table: impl Into<String>) -> Self {
-        self.target = table.into();
+        self.main_target().table = table.into();
         self
     }
 
-    /// Adds a target column. Records contain the columns in the order they are added.
+    /// Adds a column to the main target. Records contain the columns in the order they
+    /// are added.
     pub fn column(mut self, column: Column) -> Self {
-        self.columns.push(column);
+        self.main_target().columns.push(column);
         self
     }
 
-    /// Sets the key columns that identify a row of the target, one name or several for a
-    /// composite key. Key columns are required.
+    /// Sets the key columns that identify a row of the main target, one name or several
+    /// for a composite key. Key columns are required.
     pub fn keyed_by(mut self, columns: impl IntoNames) -> Self {
-        self.keyed_by = columns.into_names();
+        self.main_target().keyed_by = columns.into_names();
         self
     }
 
-    /// Sets what the host does with a record whose key already exists. The default is
-    /// [`DuplicateStrategy::Skip`]. Use [`IngestConfig::update_if_newer`] for
-    /// [`DuplicateStrategy::UpdateIfNewer`], which needs its timestamp columns.
+    /// Sets what the host does with a record of the main target whose key already
+    /// exists. The default is [`DuplicateStrategy::Skip`]. Use
+    /// [`IngestConfig::update_if_newer`] for [`DuplicateStrategy::UpdateIfNewer`], which
+    /// needs its timestamp columns.
     pub fn on_duplicate(mut self, strategy: DuplicateStrategy) -> Self {
-        self.duplicates = strategy;
+        self.main_target().duplicates = strategy;
         self
     }
 
-    /// Overwrites an existing row only when the record's `columns` are later than the
-    /// row's.
+    /// Overwrites an existing row of the main target only when the record's `columns`
+    /// are later than the row's.
     pub fn update_if_newer(mut self, columns: impl IntoNames) -> Self {
-        self.duplicates = DuplicateStrategy::UpdateIfNewer;
-        self.newer_by = columns.into_names();
+        let target = self.main_target();
+        target.duplicates = DuplicateStrategy::UpdateIfNewer;
+        target.newer_by = columns.into_names();
         self
+    }
+
+    /// Adds a further target table, with its own columns, key and duplicate strategy.
+    /// [`IngestConfig::route`] decides which rows go to it.
+    pub fn add_target(mut self, target: Target) -> Self {
+        self.targets.push(target);
+        self
+    }
+
+    /// Picks the target of each row by its table name, as Laravel Ingest's
+    /// `resolveModelUsing` picks a model. The router runs after the before-row hooks, and
+    /// only the columns of the chosen target are mapped and validated for the row. A row
+    /// routed to a table that is not one of the importer's targets fails.
+    ///
+    /// Without a router every row goes to the main target, so an importer with several
+    /// targets needs one.
+    ///
+    /// ```
+    /// use ingest_importer_sdk::{Column, IngestConfig, Target};
+    ///
+    /// let config = IngestConfig::new("contacts")
+    ///     .target("people")
+    ///     .keyed_by("email")
+    ///     .column(Column::text("email"))
+    ///     .add_target(Target::new("companies").keyed_by("vat_id").column(Column::text("vat_id")))
+    ///     .route(|row| match row.text("type") {
+    ///         Some("company") => "companies",
+    ///         _ => "people",
+    ///     });
+    /// assert!(config.build().is_ok());
+    /// ```
+    pub fn route<F>(mut self, router: F) -> Self
+    where
+        F: for<'a, 'r> Fn(&'r Row<'a>) -> &'a str + Send + Sync + 'static,
+    {
+        self.router = Some(Box::new(router));
+        self
+    }
+
+    fn main_target(&mut self) -> &mut Target {
+        &mut self.targets[0]
     }
 
     /// Sets the number of rows the host sends in one `process` call.

@@ -2,11 +2,12 @@
 //!
 //! Every row goes through four phases, each over the whole chunk before the next, so that
 //! lookups in other tables are batched:
-//! 1. map: before-row hooks, then each column's source, required check, steps, and
-//!    conversion to the column's type;
+//! 1. map: before-row hooks, the router that picks the row's target, then each of that
+//!    target's columns: source, required check, steps, and conversion to its type;
 //! 2. relate: one host call per relation for the chunk's distinct values;
 //! 3. finish: the record hooks, and the conversion of what they set;
-//! 4. pack: records into the `cells` layout, with skips and failures beside them.
+//! 4. pack: records into one `cells` layout per target, with skips and failures beside
+//!    them.
 
 use crate::bindings::ingest::importer::types::{Chunk, ChunkResult, FieldErrors, RowFailure};
 use crate::config::{Column, Source, Step};
@@ -22,8 +23,10 @@ use crate::value::{Cell, Value};
 
 /// The state of a row between the phases.
 pub(crate) enum RowState<'a> {
-    /// One value per column, and the validation errors found so far.
+    /// The index of the row's target, one value per column of that target, and the
+    /// validation errors found so far.
     Mapped {
+        target: usize,
         values: Vec<Value<'a>>,
         errors: ValidationErrors,
     },
@@ -53,13 +56,20 @@ pub(crate) fn process_chunk(pipeline: &Pipeline, chunk: &Chunk, host: &dyn Host)
     blank_null_markers(&mut cells, pipeline.null_markers());
 
     let headers = HeaderRow::new(&chunk.headers);
-    // For each column, the positions of the aliases the file has, in order of preference.
-    let sources: Vec<Vec<usize>> = pipeline
-        .columns()
+    // For each target and column, the positions of the aliases the file has, in order of
+    // preference.
+    let sources: Vec<Vec<Vec<usize>>> = pipeline
+        .targets()
         .iter()
-        .map(|column| match column.source {
-            Source::Header(_) => headers.resolve_all(&column.source_headers()),
-            Source::Computed { .. } => Vec::new(),
+        .map(|target| {
+            target
+                .columns()
+                .iter()
+                .map(|column| match column.source {
+                    Source::Header(_) => headers.resolve_all(&column.source_headers()),
+                    Source::Computed { .. } => Vec::new(),
+                })
+                .collect()
         })
         .collect();
     let rows: Vec<Row<'_>> = if width == 0 {
@@ -92,7 +102,7 @@ fn blank_null_markers(cells: &mut [Cell<'_>], markers: &[String]) {
     }
 }
 
-fn map_row<'a>(pipeline: &Pipeline, row: &Row<'a>, sources: &[Vec<usize>]) -> RowState<'a> {
+fn map_row<'a>(pipeline: &Pipeline, row: &Row<'a>, sources: &[Vec<Vec<usize>>]) -> RowState<'a> {
     for hook in pipeline.before_row_hooks() {
         match hook(row) {
             Ok(()) => {}
@@ -106,14 +116,46 @@ fn map_row<'a>(pipeline: &Pipeline, row: &Row<'a>, sources: &[Vec<usize>]) -> Ro
         }
     }
 
+    let target = match route(pipeline, row) {
+        Ok(target) => target,
+        Err(message) => {
+            return RowState::Failed {
+                message,
+                errors: ValidationErrors::default(),
+            };
+        }
+    };
     let mut errors = ValidationErrors::default();
-    let values = pipeline
+    let values = pipeline.targets()[target]
         .columns()
         .iter()
         .enumerate()
-        .map(|(index, column)| map_column(column, pipeline.is_required(index), row, &sources[index], &mut errors))
+        .map(|(index, column)| {
+            let required = pipeline.is_required(target, index);
+            map_column(column, required, row, &sources[target][index], &mut errors)
+        })
         .collect();
-    RowState::Mapped { values, errors }
+    RowState::Mapped { target, values, errors }
+}
+
+/// Returns the index of the target the router picks for `row`: the main target without
+/// a router. A table that is not a target gives the message that fails the row.
+fn route(pipeline: &Pipeline, row: &Row<'_>) -> Result<usize, String> {
+    let Some(router) = pipeline.router() else {
+        return Ok(0);
+    };
+    let table = router(row);
+    let targets = pipeline.targets();
+    targets
+        .iter()
+        .position(|target| target.table() == table)
+        .ok_or_else(|| {
+            let declared: Vec<&str> = targets.iter().map(|target| target.table()).collect();
+            format!(
+                "The importer routes this row to the table {table:?}, which is not one of its targets ({}).",
+                declared.join(", ")
+            )
+        })
 }
 
 /// Runs one column's source and steps. A failing step records its message and leaves the
@@ -190,13 +232,15 @@ pub(crate) fn fill_attribute(message: &str, label: &str) -> String {
 /// Runs the record hooks on a clean row, converts what they set, and turns a row with
 /// validation errors into a failure.
 fn finish_row<'a>(pipeline: &Pipeline, row: &Row<'a>, state: &mut RowState<'a>) {
-    let RowState::Mapped { values, errors } = state else {
+    let RowState::Mapped { target, values, errors } = state else {
         return;
     };
+    let target_index = *target;
+    let target = &pipeline.targets()[target_index];
 
     if errors.is_empty() && !pipeline.record_hooks().is_empty() {
         for hook in pipeline.record_hooks() {
-            let mut record = Record::new(pipeline.columns(), values, errors);
+            let mut record = Record::new(target.table(), target.columns(), values, errors);
             match hook(row, &mut record) {
                 Ok(()) => {}
                 Err(RowError::Skip(reason)) => {
@@ -212,11 +256,11 @@ fn finish_row<'a>(pipeline: &Pipeline, row: &Row<'a>, state: &mut RowState<'a>) 
                 }
             }
         }
-        convert_values(pipeline.columns(), values, errors);
+        convert_values(target.columns(), values, errors);
     }
 
-    for (index, column) in pipeline.columns().iter().enumerate() {
-        if pipeline.is_required(index) && values[index].is_null() && !errors.has_field(column.name()) {
+    for (index, column) in target.columns().iter().enumerate() {
+        if pipeline.is_required(target_index, index) && values[index].is_null() && !errors.has_field(column.name()) {
             errors.add(column.name(), fill_attribute(REQUIRED_MESSAGE, &column.label()));
         }
     }
@@ -241,15 +285,21 @@ fn convert_values(columns: &[Column], values: &mut [Value<'_>], errors: &mut Val
 
 fn pack_result(pipeline: &Pipeline, states: Vec<RowState<'_>>) -> ChunkResult {
     let mut outcomes = Vec::with_capacity(states.len());
-    let mut records = CellsWriter::new(pipeline.columns().len());
+    let mut record_targets = Vec::new();
+    let mut records: Vec<CellsWriter> = pipeline
+        .targets()
+        .iter()
+        .map(|target| CellsWriter::new(target.columns().len()))
+        .collect();
     let mut skips = Vec::new();
     let mut failures = Vec::new();
     for state in states {
         match state {
-            RowState::Mapped { values, .. } => {
+            RowState::Mapped { target, values, .. } => {
                 outcomes.push(OUTCOME_RECORD);
+                record_targets.push(u32::try_from(target).expect("targets are limited to MAX_TARGETS"));
                 for value in &values {
-                    records.push(value);
+                    records[target].push(value);
                 }
             }
             RowState::Skipped(reason) => {
@@ -269,7 +319,8 @@ fn pack_result(pipeline: &Pipeline, states: Vec<RowState<'_>>) -> ChunkResult {
     }
     ChunkResult {
         outcomes,
-        records: records.finish(),
+        record_targets,
+        records: records.into_iter().map(CellsWriter::finish).collect(),
         skips,
         failures,
     }
@@ -358,7 +409,9 @@ mod tests {
             .ok()
             .unwrap();
         assert!(result.outcomes.is_empty());
-        assert_eq!(result.records.width, 1);
-        assert!(result.records.tags.is_empty());
+        assert!(result.record_targets.is_empty());
+        assert_eq!(result.records.len(), 1);
+        assert_eq!(result.records[0].width, 1);
+        assert!(result.records[0].tags.is_empty());
     }
 }

@@ -15,7 +15,8 @@ const UNKNOWN_MESSAGE: &str = "The selected :attribute is invalid.";
 /// a [`Column::relate_many`](crate::Column::relate_many) column, with the JSON array of
 /// the ids of the rows its parts name.
 ///
-/// Only rows without validation errors are looked up, so that a relation that creates
+/// Each target's relations look up the values of the rows routed to that target. Only
+/// rows without validation errors are looked up, so that a relation that creates
 /// missing rows creates none for a row that already failed. Failed rows get null. A
 /// record hook runs later and can still fail a row whose related rows were created.
 /// A value that matches no row fails its row with "The selected … is invalid."
@@ -23,17 +24,23 @@ pub(crate) fn relate_values(pipeline: &Pipeline, host: &dyn Host, states: &mut [
     // Plain lookups go first: a row they fail is then left out of the lookups that create
     // rows.
     let mut relations: Vec<_> = pipeline
-        .columns()
+        .targets()
         .iter()
         .enumerate()
-        .filter_map(|(index, column)| column.relation.as_ref().map(|relation| (index, column, relation)))
+        .flat_map(|(target, declared)| {
+            declared.columns().iter().enumerate().filter_map(move |(index, column)| {
+                column.relation.as_ref().map(|relation| (target, index, column, relation))
+            })
+        })
         .collect();
-    relations.sort_by_key(|(_, _, relation)| relation.create_missing);
+    relations.sort_by_key(|(_, _, _, relation)| relation.create_missing);
 
-    for (index, column, relation) in relations {
+    for (target, index, column, relation) in relations {
         let mut ids: BTreeMap<String, Option<i64>> = BTreeMap::new();
         for state in states.iter().filter(|state| state.is_clean()) {
-            if let RowState::Mapped { values, .. } = state {
+            if let RowState::Mapped { target: routed, values, .. } = state
+                && *routed == target
+            {
                 for key in lookup_keys(&values[index], relation) {
                     ids.entry(key).or_insert(None);
                 }
@@ -72,9 +79,12 @@ pub(crate) fn relate_values(pipeline: &Pipeline, host: &dyn Host, states: &mut [
 
         for state in states.iter_mut() {
             let clean = state.is_clean();
-            let RowState::Mapped { values, errors } = state else {
+            let RowState::Mapped { target: routed, values, errors } = state else {
                 continue;
             };
+            if *routed != target {
+                continue;
+            }
             if !clean {
                 values[index] = Value::Null;
                 continue;

@@ -125,23 +125,36 @@ impl ValidationErrors {
     }
 }
 
-/// The record a row becomes, one value per target column, open to a row hook.
+/// The record a row becomes, one value per column of its target, open to a row hook.
 ///
 /// Values have already been converted to their column's type where they could be. What
 /// a hook sets is converted again before the record is written.
 pub struct Record<'r, 'a> {
+    table: &'r str,
     columns: &'r [Column],
     values: &'r mut [Value<'a>],
     errors: &'r mut ValidationErrors,
 }
 
 impl<'r, 'a> Record<'r, 'a> {
-    pub(crate) fn new(columns: &'r [Column], values: &'r mut [Value<'a>], errors: &'r mut ValidationErrors) -> Self {
+    pub(crate) fn new(
+        table: &'r str,
+        columns: &'r [Column],
+        values: &'r mut [Value<'a>],
+        errors: &'r mut ValidationErrors,
+    ) -> Self {
         Self {
+            table,
             columns,
             values,
             errors,
         }
+    }
+
+    /// Returns the table the record goes to: the main target, or the target the router
+    /// picked for the row.
+    pub fn target(&self) -> &str {
+        self.table
     }
 
     /// Returns the value of the target column `column`, or `None` for an unknown column.
@@ -151,12 +164,16 @@ impl<'r, 'a> Record<'r, 'a> {
 
     /// Sets the value of the target column `column`.
     ///
-    /// Returns a [`RowError::Fail`] naming the column when the importer declares no such
-    /// column, so that `record.set(...)?` in a hook fails the row instead of trapping.
+    /// Returns a [`RowError::Fail`] naming the column when the record's target declares
+    /// no such column, so that `record.set(...)?` in a hook fails the row instead of
+    /// trapping.
     pub fn set(&mut self, column: &str, value: impl Into<Value<'a>>) -> Result<(), RowError> {
-        let index = self
-            .index_of(column)
-            .ok_or_else(|| RowError::fail(format!("The importer sets the undeclared column {column:?}.")))?;
+        let index = self.index_of(column).ok_or_else(|| {
+            RowError::fail(format!(
+                "The importer sets the column {column:?}, which its target table {:?} does not declare.",
+                self.table
+            ))
+        })?;
         self.values[index] = value.into();
         Ok(())
     }

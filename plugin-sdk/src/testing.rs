@@ -26,6 +26,9 @@
 //! assert_eq!(report.failures().next().unwrap().messages("carrier"), ["The carrier field is required."]);
 //! ```
 //!
+//! For an importer with several targets, [`Report::target`] returns the table each row's
+//! record goes to, and [`Report::records_in`] the records of one table.
+//!
 //! Outside WebAssembly, [`Harness::run_csv`] and [`Harness::run_json`] read a CSV or JSON
 //! file the way the host does, and [`Harness::run_csv_text`] and
 //! [`Harness::run_json_text`] read the same from a string.
@@ -100,16 +103,32 @@ impl Harness {
         self.check_headers(headers)?;
         let headers: Vec<String> = headers.iter().map(|header| header.to_string()).collect();
         let chunk_size = self.pipeline.description().chunk_size as usize;
+        let targets: Vec<ReportTarget> = self
+            .pipeline
+            .targets()
+            .iter()
+            .map(|target| ReportTarget {
+                table: target.table().to_owned(),
+                columns: target.columns().iter().map(|column| column.name().to_owned()).collect(),
+            })
+            .collect();
         let mut outcomes = Vec::with_capacity(rows.len());
+        let mut record_targets = Vec::with_capacity(rows.len());
         let mut first_row = 1u64;
         for chunk_rows in rows.chunks(chunk_size) {
             let chunk = pack_chunk(&headers, first_row, chunk_rows);
             let result = self.pipeline.process(&chunk, self)?;
-            outcomes.extend(unpack_outcomes(result, chunk_rows.len(), self.pipeline.columns().len()));
+            for (outcome, target) in unpack_outcomes(result, chunk_rows.len(), &targets) {
+                outcomes.push(outcome);
+                record_targets.push(target);
+            }
             first_row += chunk_rows.len() as u64;
         }
-        let columns = self.pipeline.columns().iter().map(|column| column.name().to_owned()).collect();
-        Ok(Report { outcomes, columns })
+        Ok(Report {
+            outcomes,
+            record_targets,
+            targets,
+        })
     }
 
     /// Runs rows of text cells, the way the host sends CSV rows: `run_text(["sku", "price"],
@@ -236,19 +255,36 @@ fn pack_chunk(headers: &[String], first_row: u64, rows: &[Vec<Cell<'_>>]) -> Chu
     }
 }
 
-/// Decodes a chunk result, checking that it has the shape the contract requires.
+/// Decodes a chunk result, checking that it has the shape the contract requires. Returns
+/// each row's outcome with the index of its record's target, `None` for a row without a
+/// record.
 fn unpack_outcomes(
     result: crate::bindings::ingest::importer::types::ChunkResult,
     row_count: usize,
-    column_count: usize,
-) -> Vec<Outcome> {
+    targets: &[ReportTarget],
+) -> Vec<(Outcome, Option<usize>)> {
     assert_eq!(result.outcomes.len(), row_count, "one outcome per row");
-    assert_eq!(
-        result.records.width as usize, column_count,
-        "records have one cell per column"
-    );
-    let cells = unpack(&result.records).expect("records follow the packed layout");
-    let mut records = cells.chunks(column_count.max(1));
+    assert_eq!(result.records.len(), targets.len(), "one set of records per target");
+    let cells: Vec<_> = result
+        .records
+        .iter()
+        .zip(targets)
+        .map(|(records, target)| {
+            assert_eq!(
+                records.width as usize,
+                target.columns.len(),
+                "records of {} have one cell per column",
+                target.table
+            );
+            unpack(records).expect("records follow the packed layout")
+        })
+        .collect();
+    let mut records: Vec<_> = cells
+        .iter()
+        .zip(targets)
+        .map(|(cells, target)| cells.chunks(target.columns.len().max(1)))
+        .collect();
+    let mut record_targets = result.record_targets.into_iter();
     let mut skips = result.skips.into_iter();
     let mut failures = result.failures.into_iter();
 
@@ -257,25 +293,32 @@ fn unpack_outcomes(
         .iter()
         .map(|&outcome| match outcome {
             OUTCOME_RECORD => {
-                let record = records.next().expect("a record for each record outcome");
-                Outcome::Record(record.iter().map(|&cell| Value::from(cell).into_owned()).collect())
+                let target = record_targets.next().expect("a target for each record outcome") as usize;
+                assert!(target < targets.len(), "record target {target} is a declared target");
+                let record = records[target].next().expect("a record for each record outcome");
+                let values = record.iter().map(|&cell| Value::from(cell).into_owned()).collect();
+                (Outcome::Record(values), Some(target))
             }
-            OUTCOME_SKIPPED => Outcome::Skipped(skips.next().expect("a reason for each skip")),
+            OUTCOME_SKIPPED => (Outcome::Skipped(skips.next().expect("a reason for each skip")), None),
             OUTCOME_FAILED => {
                 let failure = failures.next().expect("a failure for each failed row");
-                Outcome::Failed(Failure {
+                let failure = Failure {
                     message: failure.message,
                     validation: failure
                         .validation
                         .into_iter()
                         .map(|field| (field.field, field.messages))
                         .collect(),
-                })
+                };
+                (Outcome::Failed(failure), None)
             }
             other => panic!("unknown outcome {other}"),
         })
         .collect();
-    assert!(records.next().is_none(), "no records beyond the record outcomes");
+    assert!(record_targets.next().is_none(), "no targets beyond the record outcomes");
+    for (target, mut rest) in targets.iter().zip(records) {
+        assert!(rest.next().is_none(), "no records of {} beyond the record outcomes", target.table);
+    }
     assert!(skips.next().is_none(), "no reasons beyond the skips");
     assert!(failures.next().is_none(), "no failures beyond the failed rows");
     outcomes
@@ -284,7 +327,8 @@ fn unpack_outcomes(
 /// The outcome of one row: a record, a skip or a failure.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// The record, one value per target column, typed as the column.
+    /// The record, one value per column of its target, typed as the column.
+    /// [`Report::target`] returns the table it goes to.
     Record(Vec<Value<'static>>),
     Skipped(String),
     Failed(Failure),
@@ -307,24 +351,54 @@ impl Failure {
     }
 }
 
+/// The name of a target table and its columns, in the order of each record's values.
+#[derive(Debug, Clone, PartialEq)]
+struct ReportTarget {
+    table: String,
+    columns: Vec<String>,
+}
+
 /// The outcomes of a [`Harness::run`], one per row in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     pub outcomes: Vec<Outcome>,
-    /// The target columns, in the order of each record's values.
-    columns: Vec<String>,
+    /// Per row, the index in `targets` of its record's target; `None` for a row that
+    /// did not become a record.
+    record_targets: Vec<Option<usize>>,
+    targets: Vec<ReportTarget>,
 }
 
 impl Report {
     /// Returns the value of `column` in the record of the row at `index` (0 for the first
-    /// data row), or `None` when that row did not become a record or the column is not
-    /// declared.
+    /// data row), or `None` when that row did not become a record or its target declares
+    /// no such column.
     pub fn get(&self, index: usize, column: &str) -> Option<&Value<'static>> {
-        let position = self.columns.iter().position(|name| name == column)?;
+        let target = &self.targets[(*self.record_targets.get(index)?)?];
+        let position = target.columns.iter().position(|name| name == column)?;
         match self.outcomes.get(index)? {
             Outcome::Record(values) => values.get(position),
             _ => None,
         }
+    }
+
+    /// Returns the table that the record of the row at `index` (0 for the first data
+    /// row) goes to, or `None` when that row did not become a record.
+    pub fn target(&self, index: usize) -> Option<&str> {
+        let target = (*self.record_targets.get(index)?)?;
+        Some(&self.targets[target].table)
+    }
+
+    /// Iterates over the records that go to `table`, in row order.
+    pub fn records_in<'s>(&'s self, table: &'s str) -> impl Iterator<Item = &'s [Value<'static>]> + 's {
+        self.outcomes
+            .iter()
+            .zip(&self.record_targets)
+            .filter_map(move |(outcome, target)| match (outcome, target) {
+                (Outcome::Record(values), Some(target)) if self.targets[*target].table == table => {
+                    Some(values.as_slice())
+                }
+                _ => None,
+            })
     }
 
     /// Returns the failure of the row at `index` (0 for the first data row), or `None`
@@ -336,6 +410,7 @@ impl Report {
         }
     }
 
+    /// Iterates over the records of every target, in row order.
     pub fn records(&self) -> impl Iterator<Item = &[Value<'static>]> {
         self.outcomes.iter().filter_map(|outcome| match outcome {
             Outcome::Record(values) => Some(values.as_slice()),

@@ -353,7 +353,7 @@ fn hooks_derive_skip_and_fail_rows() {
     assert_eq!(failures[1].message, "This thing is broken.");
     assert_eq!(
         failures[2].message,
-        "The importer sets the undeclared column \"sizes\"."
+        "The importer sets the column \"sizes\", which its target table \"things\" does not declare."
     );
 }
 

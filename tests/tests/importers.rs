@@ -22,6 +22,8 @@ fn importers_lists_every_loaded_slug() {
         assert!(importer["version"].as_str().is_some_and(|version| !version.is_empty()), "version of {importer}");
         assert_eq!(importer["source"], "upload", "source of {importer}");
         assert_eq!(importer["target"], target, "target of {importer}");
+        assert_eq!(importer["targets"].as_array().map(Vec::len), Some(1), "targets of {importer}");
+        assert_eq!(importer["targets"][0]["table"], target, "targets of {importer}");
         assert!(importer["file"].as_str().is_some_and(|file| file.ends_with(".wasm")), "file of {importer}");
         let loaded_at = importer["loaded_at"].as_str().unwrap_or_default();
         assert!(is_api_timestamp(loaded_at), "loaded_at of {importer}");

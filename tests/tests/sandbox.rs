@@ -184,7 +184,25 @@ fn broken_cell_offsets_fail_run() {
 
     assert_eq!(run["status"], "failed", "run {run}");
     let error = error_of(&run);
-    assert!(error.starts_with("importer malformed-importer@0.1.0 returned malformed output: cell 0 ends at byte"), "{error}");
+    let expected = "importer malformed-importer@0.1.0 returned malformed output: records of target malformed_rows: \
+                    cell 0 ends at byte";
+    assert!(error.starts_with(expected), "{error}");
+}
+
+#[test]
+fn undeclared_record_target_fails_run() {
+    let app = start(&["malformed-importer"]);
+    let file = write_file(&app, "target.csv", "number,mode\n1,target\n2,x\n");
+
+    let run = app.import("malformed-importer", &file);
+
+    assert_eq!(run["status"], "failed", "run {run}");
+    assert_eq!(
+        error_of(&run),
+        "importer malformed-importer@0.1.0 returned malformed output: a record goes to the undeclared target 1; \
+         the description declares targets 0 to 0"
+    );
+    assert_eq!(app.count_rows("malformed_rows"), 0, "nothing of the chunk is written");
 }
 
 #[test]

@@ -4,11 +4,11 @@
 
 use std::path::PathBuf;
 
-use ingest_e2e::{Backend, TestApp, expect_json, workspace_dir};
+use ingest_e2e::{Backend, TestApp, expect_json, run_id, workspace_dir};
 use serde_json::{Value, json};
 
 /// Every SDK test importer, by crate name, which is also its slug.
-const SDK_IMPORTERS: [&str; 9] = [
+const SDK_IMPORTERS: [&str; 10] = [
     "sdk-transforms",
     "sdk-validators",
     "sdk-hooks",
@@ -18,6 +18,7 @@ const SDK_IMPORTERS: [&str; 9] = [
     "sdk-composite-key",
     "sdk-update-if-newer",
     "sdk-atomic",
+    "sdk-targets",
 ];
 
 /// Returns the fixture `file` of the test importer crate `importer`.
@@ -352,3 +353,107 @@ fn fail_strategy_fails_duplicates_and_their_chunk() {
     let partner = row_errors(&run, 1)["message"].as_str().unwrap_or_default().to_owned();
     assert!(partner.contains("row 2 of the same chunk failed"), "its chunk partner names it: {run}");
 }
+
+const PEOPLE: &str = "sdk_contact_people";
+const COMPANIES: &str = "sdk_contact_companies";
+
+#[test]
+fn importers_list_every_target() {
+    let app = start("sdk-targets");
+
+    let importer = app.importer("sdk-targets");
+
+    assert_eq!(importer["target"], PEOPLE, "the main target stays in `target`: {importer}");
+    assert_eq!(importer["keyed_by"], json!(["email"]), "{importer}");
+    let targets = importer["targets"].as_array().unwrap_or_else(|| panic!("no targets: {importer}"));
+    assert_eq!(targets.len(), 2, "{importer}");
+    assert_eq!(targets[0]["table"], PEOPLE);
+    assert_eq!(targets[0]["duplicates"], "skip");
+    assert_eq!(targets[1]["table"], COMPANIES);
+    assert_eq!(targets[1]["keyed_by"], json!(["vat_id"]));
+    assert_eq!(targets[1]["duplicates"], "update");
+    let company_columns: Vec<&str> = targets[1]["columns"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no columns: {importer}"))
+        .iter()
+        .filter_map(|column| column["name"].as_str())
+        .collect();
+    assert_eq!(company_columns, ["vat_id", "name", "city"]);
+}
+
+#[test]
+fn rows_are_routed_to_their_tables() {
+    let app = start("sdk-targets");
+
+    let run = app.import("sdk-targets", &fixture("sdk-targets", "contacts.csv"));
+
+    assert_run(&run, "completed_with_errors", 5, 2, 1);
+    assert_eq!(app.count_rows(PEOPLE), 3);
+    assert_eq!(app.count_rows(COMPANIES), 2);
+    let people = [
+        "email = 'ada@example.org' AND name = 'Ada Lovelace' AND city = 'London'",
+        "email = 'grace@example.org' AND name = 'Grace Hopper' AND city = 'New York'",
+        "email = 'alan@example.org' AND name = 'Alan Turing' AND city IS NULL",
+    ];
+    for condition in people {
+        let sql = format!("SELECT COUNT(*) AS n FROM {PEOPLE} WHERE {condition}");
+        assert_eq!(app.query_count(&sql), 1, "{condition}");
+    }
+    let companies = [
+        "vat_id = 'GB123' AND name = 'Analytical Engines Ltd' AND city = 'London'",
+        "vat_id = 'US456' AND name = 'Cobol Corp' AND city = 'Arlington'",
+    ];
+    for condition in companies {
+        let sql = format!("SELECT COUNT(*) AS n FROM {COMPANIES} WHERE {condition}");
+        assert_eq!(app.query_count(&sql), 1, "{condition}");
+    }
+
+    let robot = row_errors(&run, 4);
+    assert_eq!(
+        robot["message"],
+        "The importer routes this row to the table \"robot\", which is not one of its targets \
+         (sdk_contact_people, sdk_contact_companies)."
+    );
+    assert_eq!(row_errors(&run, 6)["validation"]["vat_id"], json!(["The vat id field is required."]));
+    let failed: Vec<i64> = run["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("run without rows: {run}"))
+        .iter()
+        .filter_map(|row| row["row_number"].as_i64())
+        .collect();
+    assert_eq!(failed, [4, 6], "only the failed rows are recorded: {run}");
+}
+
+#[test]
+fn each_target_keeps_its_duplicate_strategy() {
+    let app = start("sdk-targets");
+    let contacts = fixture("sdk-targets", "contacts.csv");
+    app.import("sdk-targets", &contacts);
+    app.database().execute(&format!("UPDATE {PEOPLE} SET city = 'changed'"));
+    app.database().execute(&format!("UPDATE {COMPANIES} SET city = 'changed'"));
+
+    let again = app.import("sdk-targets", &contacts);
+
+    // People are skipped as duplicates, companies are updated.
+    assert_run(&again, "completed_with_errors", 2, 2, 4);
+    assert_eq!(app.count_rows(PEOPLE), 3);
+    assert_eq!(app.count_rows(COMPANIES), 2);
+    let unchanged_people = format!("SELECT COUNT(*) AS n FROM {PEOPLE} WHERE city = 'changed'");
+    assert_eq!(app.query_count(&unchanged_people), 3, "existing people are kept");
+    let unchanged_companies = format!("SELECT COUNT(*) AS n FROM {COMPANIES} WHERE city = 'changed'");
+    assert_eq!(app.query_count(&unchanged_companies), 0, "existing companies are overwritten");
+}
+
+#[test]
+fn dry_run_writes_no_target() {
+    let app = start("sdk-targets");
+
+    let body = expect_json(app.upload("sdk-targets", &fixture("sdk-targets", "contacts.csv"), true), 202);
+    let run = app.wait_for_run(run_id(&body["data"]));
+
+    assert_run(&run, "completed_with_errors", 5, 2, 1);
+    assert_eq!(run["summary"]["dry_run"], true, "{run}");
+    assert!(!app.database().table_exists(PEOPLE), "a dry run creates no table");
+    assert!(!app.database().table_exists(COMPANIES), "a dry run creates no table");
+}
+

@@ -18,20 +18,25 @@ pub fn list(_user: AuthenticatedUser, state: &State<AppState>) -> Json<Value> {
 
 /// Renders an importer as an entry of `GET /importers`; `ingest list --json` prints the
 /// same entries.
+///
+/// `target`, `keyed_by`, `duplicates` and `columns` describe the main target, the
+/// fields a Laravel Ingest client reads; `targets` lists every target.
 pub fn view(importer: &LoadedImporter, last_error: Option<String>) -> Value {
     let description = &importer.description;
+    let main = description.main_target();
     json!({
         "slug": description.slug,
         "name": description.name,
         "version": description.version,
         "sdk_version": description.sdk_version,
         "source": description.source,
-        "target": description.target,
-        "keyed_by": description.keyed_by,
-        "duplicates": description.duplicates,
+        "target": main.table,
+        "targets": description.targets,
+        "keyed_by": main.keyed_by,
+        "duplicates": main.duplicates,
         "chunk_size": description.chunk_size,
         "atomic_chunks": description.atomic_chunks,
-        "columns": description.columns,
+        "columns": main.columns,
         "file": importer.file.display().to_string(),
         "loaded_at": timestamp(importer.loaded_at),
         "load_ms": importer.load.duration.as_millis() as u64,

@@ -27,15 +27,16 @@ pub fn run(args: ListArgs, config: &Config) -> anyhow::Result<ExitCode> {
         let data: Vec<_> = importers.iter().map(|importer| importers::view(importer, registry.last_error(importer))).collect();
         println!("{}", json!({ "data": data, "rejected": rejected }));
     } else {
-        println!("{:<28}  {:<10}  {:<8}  {:<24}  file", "slug", "version", "source", "target");
+        println!("{:<28}  {:<10}  {:<8}  {:<24}  file", "slug", "version", "source", "targets");
         for importer in &importers {
             let description = &importer.description;
+            let tables: Vec<&str> = description.targets.iter().map(|target| target.table.as_str()).collect();
             println!(
                 "{:<28}  {:<10}  {:<8}  {:<24}  {}",
                 description.slug,
                 description.version,
                 format!("{:?}", description.source).to_lowercase(),
-                description.target,
+                tables.join(","),
                 importer.file.display()
             );
         }

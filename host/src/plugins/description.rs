@@ -58,6 +58,65 @@ pub struct FormatSpec {
     pub header_row: Option<u32>,
 }
 
+/// A table an importer's records go to, with the keyed write the host applies.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub table: String,
+    pub columns: Vec<Column>,
+    pub keyed_by: Vec<String>,
+    pub duplicates: DuplicateStrategy,
+    pub newer_by: Vec<String>,
+}
+
+impl Target {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|column| column.name == name)
+    }
+
+    /// Returns the position of the key column `key` among the columns. Panics for a
+    /// name that is not a column, which [`Description::validate`] rules out.
+    pub fn key_position(&self, key: &str) -> usize {
+        self.columns.iter().position(|column| column.name == key).expect("validated key")
+    }
+
+    /// Checks the target's columns and key. The error names the table and the rule.
+    fn validate(&self) -> Result<(), String> {
+        let table = &self.table;
+        if !is_identifier(table) {
+            return Err(format!("target table {table:?} is not a valid table name"));
+        }
+        if self.columns.is_empty() {
+            return Err(format!("target {table} declares no columns"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for column in &self.columns {
+            if !is_identifier(&column.name) || column.name.eq_ignore_ascii_case("id") {
+                return Err(format!(
+                    "column {:?} of target {table} is not a valid column name (and `id` is reserved)",
+                    column.name
+                ));
+            }
+            if !seen.insert(column.name.to_ascii_lowercase()) {
+                return Err(format!("column {:?} of target {table} is declared twice", column.name));
+            }
+        }
+        if self.keyed_by.is_empty() {
+            return Err(format!("target {table} declares no key columns (keyed_by)"));
+        }
+        for key in self.keyed_by.iter().chain(&self.newer_by) {
+            if self.column(key).is_none() {
+                return Err(format!("key column {key:?} is not one of the columns of target {table}"));
+            }
+        }
+        if self.duplicates == DuplicateStrategy::UpdateIfNewer && self.newer_by.is_empty() {
+            return Err(format!(
+                "duplicate strategy update_if_newer of target {table} needs the timestamp columns to compare (newer_by)"
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Description {
     pub slug: String,
@@ -67,11 +126,9 @@ pub struct Description {
     pub source: SourceKind,
     pub location: Option<String>,
     pub format: FormatSpec,
-    pub target: String,
-    pub columns: Vec<Column>,
-    pub keyed_by: Vec<String>,
-    pub duplicates: DuplicateStrategy,
-    pub newer_by: Vec<String>,
+    /// The tables records go to, the main target first; [`Description::validate`]
+    /// ensures there is at least one.
+    pub targets: Vec<Target>,
     pub chunk_size: u32,
     pub atomic_chunks: bool,
     pub strict_headers: bool,
@@ -82,6 +139,11 @@ pub struct Description {
 /// The largest chunk an importer may ask for; bigger chunks would hold a transaction
 /// and the guest's memory for too long.
 pub const MAX_CHUNK_SIZE: u32 = 50_000;
+
+/// The maximum number of target tables an importer may declare. Each run checks every
+/// target against the database when it starts, so the number is bounded. The SDK
+/// enforces the same limit.
+pub const MAX_TARGETS: usize = 32;
 
 /// Whether `name` is usable unquoted-safe as a SQL table or column name: letters,
 /// digits and underscores, not starting with a digit.
@@ -112,31 +174,18 @@ impl Description {
         {
             return Err(format!("delimiter {delimiter:?} must be one ASCII character"));
         }
-        if !is_identifier(&self.target) {
-            return Err(format!("target table {:?} is not a valid table name", self.target));
+        if self.targets.is_empty() {
+            return Err("it declares no target tables".into());
         }
-        if self.columns.is_empty() {
-            return Err("it declares no target columns".into());
+        if self.targets.len() > MAX_TARGETS {
+            return Err(format!("it declares {} target tables, more than the {MAX_TARGETS} allowed", self.targets.len()));
         }
-        let mut seen = std::collections::HashSet::new();
-        for column in &self.columns {
-            if !is_identifier(&column.name) || column.name.eq_ignore_ascii_case("id") {
-                return Err(format!("target column {:?} is not a valid column name (and `id` is reserved)", column.name));
+        let mut tables = std::collections::HashSet::new();
+        for target in &self.targets {
+            target.validate()?;
+            if !tables.insert(target.table.to_ascii_lowercase()) {
+                return Err(format!("target table {} is declared twice", target.table));
             }
-            if !seen.insert(column.name.to_ascii_lowercase()) {
-                return Err(format!("target column {:?} is declared twice", column.name));
-            }
-        }
-        if self.keyed_by.is_empty() {
-            return Err("it declares no key columns (keyed_by)".into());
-        }
-        for key in self.keyed_by.iter().chain(&self.newer_by) {
-            if self.column(key).is_none() {
-                return Err(format!("key column {key:?} is not one of its target columns"));
-            }
-        }
-        if self.duplicates == DuplicateStrategy::UpdateIfNewer && self.newer_by.is_empty() {
-            return Err("duplicate strategy update_if_newer needs the timestamp columns to compare (newer_by)".into());
         }
         if self.chunk_size == 0 || self.chunk_size > MAX_CHUNK_SIZE {
             return Err(format!("chunk size {} is outside 1..={MAX_CHUNK_SIZE}", self.chunk_size));
@@ -155,11 +204,7 @@ impl Description {
             source: SourceKind::Upload,
             location: None,
             format: FormatSpec::default(),
-            target: String::new(),
-            columns: Vec::new(),
-            keyed_by: Vec::new(),
-            duplicates: DuplicateStrategy::Fail,
-            newer_by: Vec::new(),
+            targets: Vec::new(),
             chunk_size: 1,
             atomic_chunks: false,
             strict_headers: false,
@@ -168,8 +213,13 @@ impl Description {
         }
     }
 
-    pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|column| column.name == name)
+    /// Returns the main target, the first declared.
+    ///
+    /// Panics for a description without targets, which [`Description::validate`] and so
+    /// registration reject; only the placeholder of an importer that is still describing
+    /// itself has none.
+    pub fn main_target(&self) -> &Target {
+        &self.targets[0]
     }
 }
 
@@ -193,8 +243,25 @@ impl From<wit::Description> for Description {
                 sheet: description.format.sheet,
                 header_row: description.format.header_row,
             },
-            target: description.target,
-            columns: description
+            targets: description.targets.into_iter().map(Target::from).collect(),
+            chunk_size: description.chunk_size,
+            atomic_chunks: description.atomic_chunks,
+            strict_headers: description.strict_headers,
+            headers: description
+                .headers
+                .into_iter()
+                .map(|header| ExpectedHeader { name: header.name, aliases: header.aliases, required: header.required })
+                .collect(),
+            capabilities: description.capabilities,
+        }
+    }
+}
+
+impl From<wit::Target> for Target {
+    fn from(target: wit::Target) -> Self {
+        Self {
+            table: target.table,
+            columns: target
                 .columns
                 .into_iter()
                 .map(|column| Column {
@@ -210,24 +277,123 @@ impl From<wit::Description> for Description {
                     nullable: column.nullable,
                 })
                 .collect(),
-            keyed_by: description.keyed_by,
-            duplicates: match description.duplicates {
+            keyed_by: target.keyed_by,
+            duplicates: match target.duplicates {
                 wit::DuplicateStrategy::Skip => DuplicateStrategy::Skip,
                 wit::DuplicateStrategy::Update => DuplicateStrategy::Update,
                 wit::DuplicateStrategy::Fail => DuplicateStrategy::Fail,
                 wit::DuplicateStrategy::UpdateIfNewer => DuplicateStrategy::UpdateIfNewer,
                 wit::DuplicateStrategy::Upsert => DuplicateStrategy::Upsert,
             },
-            newer_by: description.newer_by,
-            chunk_size: description.chunk_size,
-            atomic_chunks: description.atomic_chunks,
-            strict_headers: description.strict_headers,
-            headers: description
-                .headers
-                .into_iter()
-                .map(|header| ExpectedHeader { name: header.name, aliases: header.aliases, required: header.required })
-                .collect(),
-            capabilities: description.capabilities,
+            newer_by: target.newer_by,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_column(name: &str) -> Column {
+        Column { name: name.into(), column_type: ColumnType::Text, nullable: false }
+    }
+
+    fn target(table: &str, key: &str) -> Target {
+        Target {
+            table: table.into(),
+            columns: vec![text_column(key), text_column("name")],
+            keyed_by: vec![key.into()],
+            duplicates: DuplicateStrategy::Skip,
+            newer_by: Vec::new(),
+        }
+    }
+
+    fn contacts(targets: Vec<Target>) -> Description {
+        Description {
+            slug: "contacts".into(),
+            name: "Contacts".into(),
+            version: "1.0.0".into(),
+            sdk_version: "0.1.0".into(),
+            source: SourceKind::Upload,
+            location: None,
+            format: FormatSpec::default(),
+            targets,
+            chunk_size: 100,
+            atomic_chunks: false,
+            strict_headers: false,
+            headers: Vec::new(),
+            capabilities: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn several_valid_targets_pass() {
+        let description = contacts(vec![target("people", "email"), target("companies", "vat_id")]);
+
+        assert_eq!(description.validate(), Ok(()));
+        assert_eq!(description.main_target().table, "people");
+    }
+
+    #[test]
+    fn description_without_targets_is_rejected() {
+        let error = contacts(Vec::new()).validate().unwrap_err();
+
+        assert_eq!(error, "it declares no target tables");
+    }
+
+    #[test]
+    fn repeated_table_is_rejected() {
+        let error = contacts(vec![target("people", "email"), target("People", "vat_id")]).validate().unwrap_err();
+
+        assert_eq!(error, "target table People is declared twice");
+    }
+
+    #[test]
+    fn second_target_without_key_is_rejected() {
+        let mut companies = target("companies", "vat_id");
+        companies.keyed_by.clear();
+
+        let error = contacts(vec![target("people", "email"), companies]).validate().unwrap_err();
+
+        assert_eq!(error, "target companies declares no key columns (keyed_by)");
+    }
+
+    #[test]
+    fn every_target_rule_names_its_table() {
+        type BreakRule = fn(&mut Target);
+        let cases: [(BreakRule, &str); 6] = [
+            (|target| target.table = "bad name".into(), "target table \"bad name\" is not a valid table name"),
+            (|target| target.columns.clear(), "target companies declares no columns"),
+            (
+                |target| target.columns.push(text_column("ID")),
+                "column \"ID\" of target companies is not a valid column name (and `id` is reserved)",
+            ),
+            (|target| target.columns.push(text_column("NAME")), "column \"NAME\" of target companies is declared twice"),
+            (
+                |target| target.keyed_by = vec!["vat".into()],
+                "key column \"vat\" is not one of the columns of target companies",
+            ),
+            (
+                |target| target.duplicates = DuplicateStrategy::UpdateIfNewer,
+                "duplicate strategy update_if_newer of target companies needs the timestamp columns to compare (newer_by)",
+            ),
+        ];
+        for (break_rule, expected) in cases {
+            let mut companies = target("companies", "vat_id");
+            break_rule(&mut companies);
+
+            let error = contacts(vec![target("people", "email"), companies]).validate().unwrap_err();
+
+            assert_eq!(error, expected);
+        }
+    }
+
+    #[test]
+    fn target_count_is_limited() {
+        let targets = (0..=MAX_TARGETS).map(|index| target(&format!("table_{index}"), "code")).collect();
+
+        let error = contacts(targets).validate().unwrap_err();
+
+        assert_eq!(error, "it declares 33 target tables, more than the 32 allowed");
     }
 }

@@ -11,7 +11,7 @@ use wasmtime::{Store, Trap};
 
 use super::bindings::ImporterWorld;
 use super::bindings::ingest::importer::types as wit;
-use super::description::Description;
+use super::description::{Description, Target};
 use super::engine::EPOCH_TICK;
 use super::sandbox::{GuestState, MemoryLimitExceeded};
 use super::{HostServices, LoadedImporter};
@@ -82,9 +82,12 @@ pub struct RowFailure {
 #[derive(Debug, Clone)]
 pub struct ChunkResult {
     pub outcomes: Vec<u8>,
-    /// Records of the rows whose outcome is [`OUTCOME_RECORD`], one column each per
-    /// described target column.
-    pub records: PackedCells,
+    /// For each row whose outcome is [`OUTCOME_RECORD`], in order, the index of its
+    /// record's target among the description's targets.
+    pub record_targets: Vec<u32>,
+    /// Per described target, in order, the records that go to it, one cell each per
+    /// column of that target.
+    pub records: Vec<PackedCells>,
     pub skips: Vec<String>,
     pub failures: Vec<RowFailure>,
 }
@@ -99,6 +102,31 @@ pub struct ImporterInstance {
     limits: SandboxLimits,
     services: Arc<dyn HostServices>,
     live: Option<(Store<GuestState>, ImporterWorld)>,
+}
+
+impl ChunkResult {
+    /// Returns a result without rows, with an empty set of records for each of
+    /// `targets`.
+    pub fn empty(targets: &[Target]) -> Self {
+        Self {
+            outcomes: Vec::new(),
+            record_targets: Vec::new(),
+            records: targets.iter().map(|target| PackedCells::new(target.columns.len() as u32)).collect(),
+            skips: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    /// Appends the rows of `other`, a result for the rows that follow this one's.
+    pub fn append(&mut self, other: ChunkResult) {
+        self.outcomes.extend(other.outcomes);
+        self.record_targets.extend(other.record_targets);
+        for (records, more) in self.records.iter_mut().zip(&other.records) {
+            records.append(more);
+        }
+        self.skips.extend(other.skips);
+        self.failures.extend(other.failures);
+    }
 }
 
 impl ImporterInstance {
@@ -172,26 +200,47 @@ impl ImporterInstance {
         if let Some(bad) = result.outcomes.iter().find(|&&outcome| outcome > OUTCOME_FAILED) {
             return Err(malformed(format!("unknown outcome code {bad}")));
         }
-        let records = PackedCells {
-            width: result.records.width,
-            tags: result.records.tags,
-            ends: result.records.ends,
-            bytes: result.records.bytes,
-        };
-        if records.width as usize != description.columns.len() {
+        if result.record_targets.len() != count(OUTCOME_RECORD) {
             return Err(malformed(format!(
-                "records have {} columns but the description declares {}",
-                records.width,
-                description.columns.len()
-            )));
-        }
-        records.validate().map_err(|error| malformed(error.to_string()))?;
-        if records.row_count() != count(OUTCOME_RECORD) {
-            return Err(malformed(format!(
-                "{} records for {} record outcomes",
-                records.row_count(),
+                "{} record targets for {} record outcomes",
+                result.record_targets.len(),
                 count(OUTCOME_RECORD)
             )));
+        }
+        if let Some(bad) = result.record_targets.iter().find(|&&target| target as usize >= description.targets.len()) {
+            return Err(malformed(format!(
+                "a record goes to the undeclared target {bad}; the description declares targets 0 to {}",
+                description.targets.len().saturating_sub(1)
+            )));
+        }
+        if result.records.len() != description.targets.len() {
+            return Err(malformed(format!(
+                "{} sets of records for the {} targets the description declares",
+                result.records.len(),
+                description.targets.len()
+            )));
+        }
+        let mut records = Vec::with_capacity(result.records.len());
+        for (index, (cells, target)) in result.records.into_iter().zip(&description.targets).enumerate() {
+            let cells = PackedCells { width: cells.width, tags: cells.tags, ends: cells.ends, bytes: cells.bytes };
+            if cells.width as usize != target.columns.len() {
+                return Err(malformed(format!(
+                    "records of target {} have {} columns but the description declares {}",
+                    target.table,
+                    cells.width,
+                    target.columns.len()
+                )));
+            }
+            cells.validate().map_err(|error| malformed(format!("records of target {}: {error}", target.table)))?;
+            let routed = result.record_targets.iter().filter(|&&routed| routed as usize == index).count();
+            if cells.row_count() != routed {
+                return Err(malformed(format!(
+                    "{} records of target {} for {routed} record outcomes routed to it",
+                    cells.row_count(),
+                    target.table
+                )));
+            }
+            records.push(cells);
         }
         if result.skips.len() != count(OUTCOME_SKIPPED) || result.failures.len() != count(OUTCOME_FAILED) {
             return Err(malformed("the numbers of skips and failures do not match the outcomes".into()));
@@ -199,6 +248,7 @@ impl ImporterInstance {
 
         Ok(ChunkResult {
             outcomes: result.outcomes,
+            record_targets: result.record_targets,
             records,
             skips: result.skips,
             failures: result

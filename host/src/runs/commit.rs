@@ -19,7 +19,7 @@ use crate::plugins::RowFailure;
 use crate::store::rows::{self, NewRow};
 use crate::store::runs::{self, ChunkCounts, Run};
 use crate::store::{DbConnection, write_transaction};
-use crate::targets::{TargetTable, WriteOutcome};
+use crate::targets::{TargetTables, WriteOutcome};
 
 /// The row that failed an all-or-nothing chunk, with the reason its write failed when
 /// it was the write, not the importer, that failed it.
@@ -59,11 +59,11 @@ const GROUP_MAX_TIME: Duration = Duration::from_secs(1);
 /// needs on the producer's thread, so the wait stays short.
 const NEXT_CHUNK_WAIT: Duration = Duration::from_millis(20);
 
-/// The run, target table and header row whose chunks a group commit writes.
+/// The run, target tables and header row whose chunks a group commit writes.
 pub(super) struct GroupWriter<'a> {
     pub context: &'a RunContext,
     pub run: &'a Run,
-    pub target: &'a TargetTable,
+    pub targets: &'a TargetTables,
     pub headers: &'a [String],
 }
 
@@ -201,24 +201,20 @@ impl GroupWriter<'_> {
         let run = self.run;
         let writes = match failed_row {
             Some(_) => Vec::new(),
-            None => self.target.write(connection, &plan.records, run.dry_run)?,
+            None => self.targets.write(connection, &plan.records, run.dry_run)?,
         };
+        let write_of_row = writes_by_row(&writes, &plan.record_rows, plan.rows.len());
         if plan.atomic && failed_row.is_none() {
-            let first_failed = writes.iter().enumerate().find_map(|(record, write)| match write {
-                WriteOutcome::Failed(message) => Some((record, message)),
+            let first_failed = write_of_row.iter().enumerate().find_map(|(row, write)| match write {
+                Some(WriteOutcome::Failed(message)) => Some((row, message)),
                 _ => None,
             });
-            if let Some((record, message)) = first_failed {
+            if let Some((row, message)) = first_failed {
                 return Err(CommitError::Atomic(AtomicWriteFailed {
-                    row_number: plan.rows[plan.record_rows[record]].row_number,
+                    row_number: plan.rows[row].row_number,
                     write_error: Some(message.clone()),
                 }));
             }
-        }
-
-        let mut write_of_row = vec![None; plan.rows.len()];
-        for (record, write) in writes.iter().enumerate() {
-            write_of_row[plan.record_rows[record]] = Some(write);
         }
 
         let mut counts = ChunkCounts { source_rows: plan.source_rows, ..ChunkCounts::default() };
@@ -266,6 +262,23 @@ impl GroupWriter<'_> {
     }
 }
 
+/// Returns each row's write outcome at the index of the row, `None` for a row without a
+/// record, so that rows keep their order whichever target their records went to.
+/// `writes` and `record_rows` have one entry per target, as [`ChunkPlan`] keeps them.
+fn writes_by_row<'w>(
+    writes: &'w [Vec<WriteOutcome>],
+    record_rows: &[Vec<usize>],
+    row_count: usize,
+) -> Vec<Option<&'w WriteOutcome>> {
+    let mut write_of_row = vec![None; row_count];
+    for (target_writes, rows) in writes.iter().zip(record_rows) {
+        for (write, &row) in target_writes.iter().zip(rows) {
+            write_of_row[row] = Some(write);
+        }
+    }
+    write_of_row
+}
+
 fn add(total: &mut ChunkCounts, counts: ChunkCounts) {
     total.processed += counts.processed;
     total.successful += counts.successful;
@@ -281,4 +294,32 @@ fn errors_json(failure: &RowFailure) -> serde_json::Value {
         .map(|(field, messages)| (field.clone(), serde_json::Value::from(messages.clone())))
         .collect();
     serde_json::json!({ "message": failure.message, "validation": validation })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_of_several_targets_return_to_their_rows() {
+        let people = vec![WriteOutcome::Written, WriteOutcome::Skipped("exists".into())];
+        let companies = vec![WriteOutcome::Failed("duplicate".into())];
+        let writes = vec![people, companies];
+        // Rows 0 and 3 went to people, row 2 to companies, and row 1 has no record.
+        let record_rows = vec![vec![0, 3], vec![2]];
+
+        let by_row = writes_by_row(&writes, &record_rows, 4);
+
+        assert_eq!(by_row[0], Some(&WriteOutcome::Written));
+        assert_eq!(by_row[1], None);
+        assert_eq!(by_row[2], Some(&WriteOutcome::Failed("duplicate".into())));
+        assert_eq!(by_row[3], Some(&WriteOutcome::Skipped("exists".into())));
+    }
+
+    #[test]
+    fn nothing_written_leaves_every_row_empty() {
+        let by_row = writes_by_row(&[], &[vec![0], vec![1]], 2);
+
+        assert_eq!(by_row, [None, None]);
+    }
 }

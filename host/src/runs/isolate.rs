@@ -9,6 +9,7 @@
 //! the importer, not of a row, and bisecting a timeout would multiply the time lost.
 
 use crate::cells::PackedCells;
+use crate::plugins::description::Target;
 use crate::plugins::instance::OUTCOME_FAILED;
 use crate::plugins::{ChunkResult, GuestFault, ImporterInstance, RowFailure};
 
@@ -37,19 +38,14 @@ fn split(
     message: &str,
 ) -> Result<ChunkResult, GuestFault> {
     let count = rows.row_count();
-    let columns = instance.description().columns.len() as u32;
+    let targets = instance.description().targets.clone();
     if count <= 1 {
         let failure = RowFailure { message: format!("importer {importer} crashed on this row: {message}"), validation: Vec::new() };
-        return Ok(every_row_failed(rows, columns, failure));
+        return Ok(every_row_failed(rows, &targets, failure));
     }
 
     let middle = count / 2;
-    let mut merged = ChunkResult {
-        outcomes: Vec::with_capacity(count),
-        records: PackedCells::new(columns),
-        skips: Vec::new(),
-        failures: Vec::new(),
-    };
+    let mut merged = ChunkResult::empty(&targets);
     for half in [0..middle, middle..count] {
         let mut part = rows.slice_rows(half.clone());
         let part_first = first_row + half.start as u64;
@@ -57,27 +53,19 @@ fn split(
             Ok(Ok(result)) => result,
             Ok(Err(message)) => every_row_failed(
                 &part,
-                columns,
+                &targets,
                 RowFailure { message: format!("importer {importer} rejected the rows: {message}"), validation: Vec::new() },
             ),
             Err(GuestFault::Trap { importer, message }) => split(instance, headers, part_first, &part, &importer, &message)?,
             Err(fault) => return Err(fault),
         };
-        merged.outcomes.extend(result.outcomes);
-        merged.records.append(&result.records);
-        merged.skips.extend(result.skips);
-        merged.failures.extend(result.failures);
+        merged.append(result);
     }
     Ok(merged)
 }
 
 /// Builds a result in which every row of `part` failed with `failure`.
-fn every_row_failed(part: &PackedCells, columns: u32, failure: RowFailure) -> ChunkResult {
+fn every_row_failed(part: &PackedCells, targets: &[Target], failure: RowFailure) -> ChunkResult {
     let count = part.row_count();
-    ChunkResult {
-        outcomes: vec![OUTCOME_FAILED; count],
-        records: PackedCells::new(columns),
-        skips: Vec::new(),
-        failures: vec![failure; count],
-    }
+    ChunkResult { outcomes: vec![OUTCOME_FAILED; count], failures: vec![failure; count], ..ChunkResult::empty(targets) }
 }

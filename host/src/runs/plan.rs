@@ -1,5 +1,5 @@
 //! The plan for each row of a chunk: what the importer made of it, decided before the
-//! target is touched.
+//! targets are touched.
 
 use super::row_data;
 use crate::cells::PackedCells;
@@ -9,9 +9,10 @@ use crate::sources::SourceChunk;
 
 pub(super) struct ChunkPlan {
     pub atomic: bool,
-    pub records: PackedCells,
-    /// For each record, the index of its row in `rows`.
-    pub record_rows: Vec<usize>,
+    /// Per target, the records that go to it.
+    pub records: Vec<PackedCells>,
+    /// Per target, for each of its records, the index of the record's row in `rows`.
+    pub record_rows: Vec<Vec<usize>>,
     pub rows: Vec<PlannedRow>,
     /// Source rows read, rejected ones included; advances the resume point.
     pub source_rows: i64,
@@ -42,12 +43,12 @@ pub(super) enum PlannedOutcome {
 
 impl ChunkPlan {
     pub fn new(importer: &LoadedImporter, chunk: SourceChunk, result: Result<ChunkResult, String>) -> Self {
-        let width = importer.description.columns.len() as u32;
+        let empty = ChunkResult::empty(&importer.description.targets);
         let SourceChunk { cells, row_numbers, rejected } = chunk;
         let mut plan = Self {
             atomic: importer.description.atomic_chunks,
-            records: PackedCells::new(width),
-            record_rows: Vec::new(),
+            record_rows: vec![Vec::new(); empty.records.len()],
+            records: empty.records,
             rows: Vec::with_capacity(row_numbers.len() + rejected.len()),
             source_rows: (row_numbers.len() + rejected.len()) as i64,
             cells,
@@ -57,11 +58,13 @@ impl ChunkPlan {
         match result {
             Ok(result) => {
                 let mut failures = result.failures.into_iter();
+                let mut record_targets = result.record_targets.into_iter();
                 plan.records = result.records;
                 for (row, &outcome) in result.outcomes.iter().enumerate() {
                     let outcome = match outcome {
                         OUTCOME_RECORD => {
-                            plan.record_rows.push(plan.rows.len());
+                            let target = record_targets.next().expect("record targets are counted by the runtime");
+                            plan.record_rows[target as usize].push(plan.rows.len());
                             PlannedOutcome::Record
                         }
                         OUTCOME_SKIPPED => PlannedOutcome::Skipped,

@@ -14,7 +14,7 @@ use crate::plugins::ImporterInstance;
 use crate::sources::{self, FormatOptions, RowSource, SourceChunk};
 use crate::store::runs::{self, Run, Status};
 use crate::store::{DbConnection, Store, StoreError};
-use crate::targets::TargetTable;
+use crate::targets::TargetTables;
 
 enum Ending {
     Finished,
@@ -165,13 +165,13 @@ fn import(context: &RunContext, run: &Run, heartbeat: &Heartbeat) -> Result<Endi
     if run.total_rows.is_none() {
         runs::record_start(&mut connection, run.id, &description.version, &headers, None)?;
     }
-    let target = TargetTable::prepare(&mut connection, description, &context.policy, run.dry_run)?;
+    let targets = TargetTables::prepare(&mut connection, description, &context.policy, run.dry_run)?;
     skip_rows(source.as_mut(), run.next_row as usize)?;
 
     let chunk_size = (description.chunk_size as usize).max(1);
     let (plans_sender, plans) = std::sync::mpsc::sync_channel(chunks_ahead(chunk_size));
     let producer = Producer { source: source.as_mut(), instance: &mut instance, importer: &importer, headers: &headers, chunk_size };
-    let writer = GroupWriter { context, run, target: &target, headers: &headers };
+    let writer = GroupWriter { context, run, targets: &targets, headers: &headers };
 
     if run.total_rows.is_none() {
         let (store, run, options) = (context.store.clone(), run.clone(), options.clone());

@@ -9,7 +9,6 @@ use std::time::Instant;
 use super::failure::RunFailure;
 use super::isolate::process_isolating;
 use super::plan::ChunkPlan;
-use crate::cells::PackedCells;
 use crate::plugins::{ChunkResult, ImporterInstance, LoadedImporter};
 use crate::sources::{RowSource, SourceChunk};
 
@@ -47,7 +46,7 @@ impl Producer<'_> {
         }
         let first_row = chunk.row_numbers.first().copied().unwrap_or(0);
         let result = if chunk.row_numbers.is_empty() {
-            empty_result(self.importer.description.columns.len())
+            Ok(ChunkResult::empty(&self.importer.description.targets))
         } else {
             process_isolating(self.instance, self.headers, first_row, &mut chunk.cells)
                 .map_err(|fault| RunFailure::user(fault.to_string()))?
@@ -56,13 +55,4 @@ impl Producer<'_> {
         plan.elapsed = started.elapsed();
         Ok(Some(plan))
     }
-}
-
-fn empty_result(width: usize) -> Result<ChunkResult, String> {
-    Ok(ChunkResult {
-        outcomes: Vec::new(),
-        records: PackedCells::new(width as u32),
-        skips: Vec::new(),
-        failures: Vec::new(),
-    })
 }

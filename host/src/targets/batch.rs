@@ -26,7 +26,7 @@ use super::statement::{BatchInsert, UnnestInsert};
 use super::write::{TargetTable, WriteOutcome};
 use super::TargetError;
 use crate::cells::{Cell, PackedCells};
-use crate::plugins::description::{ColumnType, Description, DuplicateStrategy};
+use crate::plugins::description::{ColumnType, DuplicateStrategy, Target};
 use crate::store::{Backend, DbConnection};
 
 /// Records per statement, at most.
@@ -57,11 +57,11 @@ impl From<diesel::result::Error> for BatchFailure {
     }
 }
 
-/// Whether the importer's records can be written in batches: every key column's text
-/// form must come back from the database as it was bound.
-pub fn can_batch(description: &Description) -> bool {
-    description.keyed_by.iter().all(|key| {
-        description.columns.iter().any(|column| {
+/// Whether a target's records can be written in batches: every key column's text form
+/// must come back from the database as it was bound.
+pub fn can_batch(target: &Target) -> bool {
+    target.keyed_by.iter().all(|key| {
+        target.columns.iter().any(|column| {
             &column.name == key
                 && matches!(
                     column.column_type,
@@ -80,7 +80,7 @@ impl TargetTable {
         rows: &[usize],
         outcomes: &mut [Option<WriteOutcome>],
     ) -> Result<(), TargetError> {
-        let columns = self.description.columns.len().max(1);
+        let columns = self.target.columns.len().max(1);
         let batch_rows = match connection.backend() {
             // One parameter a column, whatever the number of rows.
             Backend::Postgres => MAX_UNNEST_ROWS,
@@ -115,7 +115,7 @@ impl TargetTable {
             }
             return Ok(());
         }
-        if writes_every_record(&self.description) {
+        if writes_every_record(&self.target) {
             self.execute_batch(connection, &self.conflict_sql, records, batch)?;
             for &row in batch {
                 outcomes[row] = Some(WriteOutcome::Written);
@@ -124,7 +124,7 @@ impl TargetTable {
         }
 
         let expected: HashMap<String, usize> = batch.iter().map(|&row| (self.key_text(records, row), row)).collect();
-        let tail = format!("{} RETURNING {} AS key_text", self.conflict_sql, key_text_sql(&self.description));
+        let tail = format!("{} RETURNING {} AS key_text", self.conflict_sql, key_text_sql(&self.target));
         // A nested transaction is a savepoint inside the chunk's transaction.
         let written = connection.transaction(|connection| -> Result<Vec<usize>, BatchFailure> {
             let returned = self.load_batch_keys(connection, &tail, records, batch)?;
@@ -146,8 +146,8 @@ impl TargetTable {
             Err(BatchFailure::Query(error)) => Err(error.into()),
             Err(BatchFailure::KeysDiffer) => {
                 tracing::warn!(
-                    table = %self.description.target,
-                    importer = %self.description.slug,
+                    table = %self.target.table,
+                    importer = %self.importer,
                     "the table returned keys in another form than they were written, probably because of its \
                      column types; the run writes its records one by one from now on"
                 );
@@ -168,7 +168,7 @@ impl TargetTable {
         records: &PackedCells,
         batch: &[usize],
     ) -> QueryResult<usize> {
-        let columns = &self.description.columns;
+        let columns = &self.target.columns;
         match connection {
             DbConnection::Postgres(connection) => {
                 UnnestInsert::new(&self.insert_head_sql, tail, columns, records, batch).execute(connection)
@@ -185,7 +185,7 @@ impl TargetTable {
         records: &PackedCells,
         batch: &[usize],
     ) -> QueryResult<Vec<ReturnedKey>> {
-        let columns = &self.description.columns;
+        let columns = &self.target.columns;
         match connection {
             DbConnection::Postgres(connection) => {
                 UnnestInsert::new(&self.insert_head_sql, tail, columns, records, batch).load(connection)
@@ -228,14 +228,14 @@ impl TargetTable {
 
 /// Whether every record the statement gets inserts or updates a row, so its outcome is
 /// known without the keys the statement returns.
-fn writes_every_record(description: &Description) -> bool {
-    let updates_columns = description.columns.iter().any(|column| !description.keyed_by.contains(&column.name));
-    updates_columns && matches!(description.duplicates, DuplicateStrategy::Update | DuplicateStrategy::Upsert)
+fn writes_every_record(target: &Target) -> bool {
+    let updates_columns = target.columns.iter().any(|column| !target.keyed_by.contains(&column.name));
+    updates_columns && matches!(target.duplicates, DuplicateStrategy::Update | DuplicateStrategy::Upsert)
 }
 
 /// SQL for the key of a written row, in the form of [`TargetTable::key_text`].
-fn key_text_sql(description: &Description) -> String {
-    description
+fn key_text_sql(target: &Target) -> String {
+    target
         .keyed_by
         .iter()
         .map(|key| {

@@ -1,9 +1,10 @@
 //! Target tables: the host, not the importer, writes them.
 //!
-//! [`TargetTable::prepare`] checks that an importer may write its table and creates it
-//! when it is missing; [`TargetTable::write`] applies the importer's duplicate strategy
-//! row by row inside the caller's chunk transaction; [`relate`] answers an importer's
-//! lookups of related rows.
+//! [`TargetTable::prepare`] checks that an importer may write a table and creates it
+//! when it is missing; [`TargetTable::write`] applies the target's duplicate strategy
+//! to a chunk's records inside the caller's chunk transaction; [`TargetTables`] contains one prepared
+//! table per target an importer declares; [`relate`] answers an importer's lookups of
+//! related rows.
 
 mod batch;
 mod introspect;
@@ -11,10 +12,12 @@ mod policy;
 mod relate;
 mod sql;
 mod statement;
+mod tables;
 mod write;
 
 pub use policy::TablePolicy;
 pub use relate::RelateService;
+pub use tables::TargetTables;
 pub use write::{TargetTable, WriteOutcome};
 
 /// The reason a run cannot write its target table.

@@ -9,7 +9,7 @@ use diesel::sql_types::{BigInt, Text};
 use super::sql::{self, quote};
 use super::{TablePolicy, TargetError, introspect};
 use crate::cells::{Cell, PackedCells};
-use crate::plugins::description::{Description, DuplicateStrategy};
+use crate::plugins::description::{DuplicateStrategy, Target};
 use crate::store::{Backend, DbConnection};
 
 /// The outcome of writing one record.
@@ -23,7 +23,9 @@ pub enum WriteOutcome {
 /// A checked target table and the statements that write it.
 #[derive(Debug, Clone)]
 pub struct TargetTable {
-    pub(super) description: Description,
+    pub(super) target: Target,
+    /// The importer that writes the table, as `slug@version`, for messages.
+    pub(super) importer: String,
     /// False when the table does not exist yet (possible only in a dry run).
     exists: bool,
     /// `INSERT INTO table (columns) VALUES`, to which rows of placeholders are added.
@@ -49,55 +51,53 @@ struct Found {
 }
 
 impl TargetTable {
-    /// Checks the importer's table against the policy and the database, creating it
-    /// when it is missing (never in a dry run, which writes nothing).
+    /// Checks one of the tables of `importer` (`slug@version`) against the policy and the
+    /// database, creating it when it is missing (never in a dry run, which writes
+    /// nothing).
     pub fn prepare(
         connection: &mut DbConnection,
-        description: &Description,
+        importer: &str,
+        target: &Target,
         policy: &TablePolicy,
         dry_run: bool,
     ) -> Result<Self, TargetError> {
-        let table = description.target.as_str();
+        let table = target.table.as_str();
         policy.check(table)?;
         let backend = connection.backend();
 
         let exists = match introspect::table_columns(connection, table)? {
             Some(columns) => {
-                check_columns(description, &columns)?;
-                if !introspect::has_unique_index(connection, table, &description.keyed_by)? {
+                check_columns(target, &columns)?;
+                if !introspect::has_unique_index(connection, table, &target.keyed_by)? {
                     return Err(TargetError::NoUniqueKey {
                         table: table.to_owned(),
-                        key: description.keyed_by.join(", "),
+                        key: target.keyed_by.join(", "),
                     });
                 }
                 true
             }
             None if dry_run => false,
             None if policy.create_missing => {
-                create_table(connection, description)?;
-                tracing::info!(table, importer = %description.slug, "target table created");
+                create_table(connection, target)?;
+                tracing::info!(table, importer, "target table created");
                 true
             }
             None => return Err(TargetError::Missing(table.to_owned())),
         };
 
-        let (insert_sql, conflict_sql) = (insert_sql(description), conflict_sql(description));
-        let record_sql =
-            format!("{insert_sql} ({}) {conflict_sql}", backend.placeholders(1, description.columns.len()));
+        let (insert_sql, conflict_sql) = (insert_sql(target), conflict_sql(target));
+        let record_sql = format!("{insert_sql} ({}) {conflict_sql}", backend.placeholders(1, target.columns.len()));
         Ok(Self {
-            description: description.clone(),
+            target: target.clone(),
+            importer: importer.to_owned(),
             exists,
-            insert_head_sql: insert_head_sql(description),
+            insert_head_sql: insert_head_sql(target),
             insert_sql,
             conflict_sql,
             record_sql,
-            exists_sql: exists_sql(description, backend),
-            key_columns: description
-                .keyed_by
-                .iter()
-                .map(|key| description.columns.iter().position(|column| &column.name == key).expect("validated key"))
-                .collect(),
-            batching: std::cell::Cell::new(super::batch::can_batch(description)),
+            exists_sql: exists_sql(target, backend),
+            key_columns: target.keyed_by.iter().map(|key| target.key_position(key)).collect(),
+            batching: std::cell::Cell::new(super::batch::can_batch(target)),
         })
     }
 
@@ -133,15 +133,14 @@ impl TargetTable {
     }
 
     fn check_record(&self, records: &PackedCells, row: usize) -> Option<String> {
-        for (column, cell) in self.description.columns.iter().zip(records.row(row)) {
+        for (column, cell) in self.target.columns.iter().zip(records.row(row)) {
             if cell == Cell::Empty && !column.nullable {
                 return Some(format!("{} is required but the importer gave no value", column.name));
             }
             if !sql::fits(cell, column.column_type) {
                 return Some(format!(
-                    "importer {}@{} returned a {} value for the {:?} column {}",
-                    self.description.slug,
-                    self.description.version,
+                    "importer {} returned a {} value for the {:?} column {}",
+                    self.importer,
                     sql::cell_kind(cell),
                     column.column_type,
                     column.name
@@ -158,7 +157,7 @@ impl TargetTable {
         row: usize,
     ) -> Result<WriteOutcome, TargetError> {
         let mut query = diesel::sql_query(&self.record_sql).into_boxed();
-        for (cell, column) in records.row(row).zip(&self.description.columns) {
+        for (cell, column) in records.row(row).zip(&self.target.columns) {
             query = sql::bind(query, cell, column.column_type);
         }
         let changed = query.execute(connection)?;
@@ -171,7 +170,7 @@ impl TargetTable {
     /// Returns the outcome of a record that the duplicate strategy did not write because
     /// its key existed.
     pub(super) fn not_written(&self, records: &PackedCells, row: usize) -> WriteOutcome {
-        match self.description.duplicates {
+        match self.target.duplicates {
             DuplicateStrategy::Fail => WriteOutcome::Failed(self.duplicate_message(records, row)),
             DuplicateStrategy::UpdateIfNewer => {
                 WriteOutcome::Skipped("the existing row is as new as this one or newer".into())
@@ -191,12 +190,12 @@ impl TargetTable {
             return Ok(WriteOutcome::Written);
         }
         let mut query = diesel::sql_query(&self.exists_sql).into_boxed();
-        for key in &self.description.keyed_by {
-            let column = self.description.columns.iter().position(|column| &column.name == key).expect("validated key");
-            query = sql::bind(query, records.get(row, column), self.description.columns[column].column_type);
+        for key in &self.target.keyed_by {
+            let column = self.target.key_position(key);
+            query = sql::bind(query, records.get(row, column), self.target.columns[column].column_type);
         }
         let found = query.get_result::<Found>(connection)?.found > 0;
-        Ok(match (found, self.description.duplicates) {
+        Ok(match (found, self.target.duplicates) {
             (false, _) => WriteOutcome::Written,
             (true, DuplicateStrategy::Skip) => WriteOutcome::Skipped("a row with this key already exists".into()),
             (true, DuplicateStrategy::Fail) => WriteOutcome::Failed(self.duplicate_message(records, row)),
@@ -208,20 +207,20 @@ impl TargetTable {
 
     fn duplicate_message(&self, records: &PackedCells, row: usize) -> String {
         let key: Vec<String> = self
-            .description
+            .target
             .keyed_by
             .iter()
             .map(|key| {
-                let column = self.description.columns.iter().position(|column| &column.name == key).expect("validated key");
+                let column = self.target.key_position(key);
                 format!("{key} = {}", records.get(row, column).to_text().unwrap_or_else(|| "null".into()))
             })
             .collect();
-        format!("a row with {} already exists in {}", key.join(", "), self.description.target)
+        format!("a row with {} already exists in {}", key.join(", "), self.target.table)
     }
 }
 
-fn check_columns(description: &Description, existing: &[String]) -> Result<(), TargetError> {
-    let missing: Vec<&str> = description
+fn check_columns(target: &Target, existing: &[String]) -> Result<(), TargetError> {
+    let missing: Vec<&str> = target
         .columns
         .iter()
         .map(|column| column.name.as_str())
@@ -230,56 +229,56 @@ fn check_columns(description: &Description, existing: &[String]) -> Result<(), T
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(TargetError::ColumnMismatch { table: description.target.clone(), missing: missing.join(", ") })
+        Err(TargetError::ColumnMismatch { table: target.table.clone(), missing: missing.join(", ") })
     }
 }
 
-/// Creates the target table from the importer's columns and key.
+/// Creates the target table from its declared columns and key.
 ///
 /// On PostgreSQL, two nodes creating the same table at once could both pass `IF NOT
 /// EXISTS`, and one would then fail on the catalog's unique index. A transaction-scoped
 /// advisory lock on the table's name makes the second wait and find the table.
-fn create_table(connection: &mut DbConnection, description: &Description) -> QueryResult<()> {
-    let create = create_table_sql(description, connection.backend());
+fn create_table(connection: &mut DbConnection, target: &Target) -> QueryResult<()> {
+    let create = create_table_sql(target, connection.backend());
     match connection.backend() {
         Backend::Sqlite => connection.batch_execute(&create),
         Backend::Postgres => connection.transaction(|connection| {
             diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                .bind::<Text, _>(&description.target)
+                .bind::<Text, _>(&target.table)
                 .execute(connection)?;
             connection.batch_execute(&create)
         }),
     }
 }
 
-fn create_table_sql(description: &Description, backend: Backend) -> String {
+fn create_table_sql(target: &Target, backend: Backend) -> String {
     let mut definitions = vec![sql::id_column(backend).to_owned()];
-    for column in &description.columns {
+    for column in &target.columns {
         let not_null = if column.nullable { "" } else { " NOT NULL" };
         definitions.push(format!("{} {}{not_null}", quote(&column.name), sql::sql_type(backend, column.column_type)));
     }
-    let key: Vec<String> = description.keyed_by.iter().map(|name| quote(name)).collect();
+    let key: Vec<String> = target.keyed_by.iter().map(|name| quote(name)).collect();
     definitions.push(format!("UNIQUE ({})", key.join(", ")));
-    format!("CREATE TABLE IF NOT EXISTS {} ({})", quote(&description.target), definitions.join(", "))
+    format!("CREATE TABLE IF NOT EXISTS {} ({})", quote(&target.table), definitions.join(", "))
 }
 
-fn insert_sql(description: &Description) -> String {
-    format!("{} VALUES", insert_head_sql(description))
+fn insert_sql(target: &Target) -> String {
+    format!("{} VALUES", insert_head_sql(target))
 }
 
-fn insert_head_sql(description: &Description) -> String {
-    let columns: Vec<String> = description.columns.iter().map(|column| quote(&column.name)).collect();
-    format!("INSERT INTO {} ({})", quote(&description.target), columns.join(", "))
+fn insert_head_sql(target: &Target) -> String {
+    let columns: Vec<String> = target.columns.iter().map(|column| quote(&column.name)).collect();
+    format!("INSERT INTO {} ({})", quote(&target.table), columns.join(", "))
 }
 
 /// Builds the `ON CONFLICT` clause of the duplicate strategy, which both backends accept
 /// as it is. A statement changes a row only when the strategy writes the record.
-fn conflict_sql(description: &Description) -> String {
-    let key: Vec<String> = description.keyed_by.iter().map(|name| quote(name)).collect();
-    let updates: Vec<String> = description
+fn conflict_sql(target: &Target) -> String {
+    let key: Vec<String> = target.keyed_by.iter().map(|name| quote(name)).collect();
+    let updates: Vec<String> = target
         .columns
         .iter()
-        .filter(|column| !description.keyed_by.contains(&column.name))
+        .filter(|column| !target.keyed_by.contains(&column.name))
         .map(|column| format!("{0} = excluded.{0}", quote(&column.name)))
         .collect();
     let conflict = format!("ON CONFLICT ({})", key.join(", "));
@@ -288,16 +287,16 @@ fn conflict_sql(description: &Description) -> String {
     if updates.is_empty() {
         return format!("{conflict} DO NOTHING");
     }
-    match description.duplicates {
+    match target.duplicates {
         DuplicateStrategy::Skip | DuplicateStrategy::Fail => format!("{conflict} DO NOTHING"),
         DuplicateStrategy::Update | DuplicateStrategy::Upsert => {
             format!("{conflict} DO UPDATE SET {}", updates.join(", "))
         }
         DuplicateStrategy::UpdateIfNewer => {
-            let newer: Vec<String> = description
+            let newer: Vec<String> = target
                 .newer_by
                 .iter()
-                .map(|name| format!("excluded.{0} > {1}.{0}", quote(name), quote(&description.target)))
+                .map(|name| format!("excluded.{0} > {1}.{0}", quote(name), quote(&target.table)))
                 .collect();
             format!("{conflict} DO UPDATE SET {} WHERE {}", updates.join(", "), newer.join(" OR "))
         }
@@ -305,8 +304,8 @@ fn conflict_sql(description: &Description) -> String {
 }
 
 /// Counts the rows with a record's key; key columns are never null, so `=` matches.
-fn exists_sql(description: &Description, backend: Backend) -> String {
-    let conditions: Vec<String> = description
+fn exists_sql(target: &Target, backend: Backend) -> String {
+    let conditions: Vec<String> = target
         .keyed_by
         .iter()
         .enumerate()
@@ -314,7 +313,7 @@ fn exists_sql(description: &Description, backend: Backend) -> String {
         .collect();
     format!(
         "SELECT COUNT(*) AS found FROM {} WHERE {}",
-        quote(&description.target),
+        quote(&target.table),
         conditions.join(" AND ")
     )
 }

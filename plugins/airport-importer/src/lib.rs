@@ -57,8 +57,8 @@ mod tests {
     #[test]
     fn duplicates_update() {
         let description = Harness::new(AirportImporter::config()).description();
-        assert_eq!(description.duplicates, DuplicateStrategy::Update);
-        assert_eq!(description.keyed_by, ["iata"]);
+        assert_eq!(description.targets[0].duplicates, DuplicateStrategy::Update);
+        assert_eq!(description.targets[0].keyed_by, ["iata"]);
     }
 
     #[test]

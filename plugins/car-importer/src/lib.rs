@@ -108,7 +108,7 @@ mod tests {
     fn description_reads_json_and_updates() {
         let description = Harness::new(CarImporter::config()).description();
         assert_eq!(description.source, SourceKind::Json);
-        assert_eq!(description.duplicates, DuplicateStrategy::Update);
-        assert_eq!(description.keyed_by, ["name", "year"]);
+        assert_eq!(description.targets[0].duplicates, DuplicateStrategy::Update);
+        assert_eq!(description.targets[0].keyed_by, ["name", "year"]);
     }
 }

@@ -64,7 +64,7 @@ mod tests {
         let description = Harness::new(StockImporter::config()).description();
         assert_eq!(description.source, SourceKind::Filesystem);
         assert_eq!(description.location.as_deref(), Some("stocks.csv"));
-        assert_eq!(description.keyed_by, ["symbol", "date"]);
+        assert_eq!(description.targets[0].keyed_by, ["symbol", "date"]);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! - `count`: one outcome fewer than the chunk has rows;
 //! - `type`: a record per row whose `number` cell is text instead of an integer;
 //! - `offsets`: records whose cell end offsets point past the end of their bytes;
+//! - `target`: records routed to target 1, which the description does not declare;
 //! - anything else: a correct record per row.
 
 wit_bindgen::generate!({
@@ -16,7 +17,7 @@ wit_bindgen::generate!({
 use exports::ingest::importer::importer::Guest;
 use ingest::importer::types::{
     Cells, Chunk, ChunkResult, Column, ColumnType, Description, DuplicateStrategy, ExpectedHeader, FormatOptions,
-    SourceKind,
+    SourceKind, Target,
 };
 
 const TAG_TEXT: u8 = 1;
@@ -35,14 +36,16 @@ impl Guest for MalformedImporter {
             source: SourceKind::Upload,
             location: None,
             format: FormatOptions { delimiter: None, encoding: None, sheet: None, header_row: None },
-            target: "malformed_rows".into(),
-            columns: vec![
-                Column { name: "number".into(), type_: ColumnType::Integer, nullable: false },
-                Column { name: "mode".into(), type_: ColumnType::Text, nullable: true },
-            ],
-            keyed_by: vec!["number".into()],
-            duplicates: DuplicateStrategy::Update,
-            newer_by: Vec::new(),
+            targets: vec![Target {
+                table: "malformed_rows".into(),
+                columns: vec![
+                    Column { name: "number".into(), type_: ColumnType::Integer, nullable: false },
+                    Column { name: "mode".into(), type_: ColumnType::Text, nullable: true },
+                ],
+                keyed_by: vec!["number".into()],
+                duplicates: DuplicateStrategy::Update,
+                newer_by: Vec::new(),
+            }],
             chunk_size: 100,
             atomic_chunks: false,
             strict_headers: false,
@@ -84,7 +87,9 @@ impl Guest for MalformedImporter {
             "count" => vec![OUTCOME_RECORD; rows.saturating_sub(1)],
             _ => vec![OUTCOME_RECORD; rows],
         };
-        Ok(ChunkResult { outcomes, records, skips: Vec::new(), failures: Vec::new() })
+        let target = if mode == "target" { 1 } else { 0 };
+        let record_targets = vec![target; outcomes.len()];
+        Ok(ChunkResult { outcomes, record_targets, records: vec![records], skips: Vec::new(), failures: Vec::new() })
     }
 }
 

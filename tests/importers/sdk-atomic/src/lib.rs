@@ -33,7 +33,7 @@ mod tests {
         let description = Harness::new(SdkAtomic::config()).description();
         assert_eq!(description.chunk_size, 2);
         assert!(description.atomic_chunks);
-        assert_eq!(description.duplicates, DuplicateStrategy::Fail);
+        assert_eq!(description.targets[0].duplicates, DuplicateStrategy::Fail);
     }
 
     #[test]

@@ -32,8 +32,8 @@ mod tests {
     #[test]
     fn key_columns_are_required_and_described() {
         let harness = Harness::new(SdkCompositeKey::config());
-        assert_eq!(harness.description().keyed_by, ["station", "day"]);
-        assert_eq!(harness.description().duplicates, DuplicateStrategy::Upsert);
+        assert_eq!(harness.description().targets[0].keyed_by, ["station", "day"]);
+        assert_eq!(harness.description().targets[0].duplicates, DuplicateStrategy::Upsert);
 
         let report = harness
             .run_text(["station", "day", "reading"], &[["BER", "01/03/2024", "4.5"], ["", "01/03/2024", "1"]])

@@ -37,8 +37,8 @@ mod tests {
     #[test]
     fn timestamps_are_parsed_for_comparison() {
         let harness = Harness::new(SdkUpdateIfNewer::config());
-        assert_eq!(harness.description().duplicates, DuplicateStrategy::UpdateIfNewer);
-        assert_eq!(harness.description().newer_by, ["updated_at"]);
+        assert_eq!(harness.description().targets[0].duplicates, DuplicateStrategy::UpdateIfNewer);
+        assert_eq!(harness.description().targets[0].newer_by, ["updated_at"]);
 
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/stock-2.csv");
         let report = harness.run_csv(path).unwrap();
