@@ -442,6 +442,39 @@ fn config_errors_exit_2() {
 }
 
 #[test]
+fn invalid_settings_exit_2() {
+    let cases = [
+        ("INGEST_DATABASE_URL", "mysql://app@127.0.0.1/app", "mysql:// databases are not supported"),
+        ("INGEST_WORKERS", "0", "from 1 to 1024"),
+        ("INGEST_LEASE_SECONDS", "0", "from 1 to 86400"),
+        ("INGEST_IMPORTER_TIMEOUT_MS", "0", "from 1 to 3600000"),
+        ("INGEST_API_PREFIX", "api", "a URL path such as /api/v1/ingest"),
+    ];
+    for (name, value, expected) in cases {
+        let mut env = CliEnv::new(&[]);
+        env.set_env(name, value);
+
+        let output = env.run(&["config"]);
+
+        output.expect_code(2);
+        assert!(output.stderr.contains(&format!("{name} is invalid")), "{name}={value}: {}", output.stderr);
+        assert!(output.stderr.contains(expected), "{name}={value}: {}", output.stderr);
+    }
+}
+
+#[test]
+fn serve_with_invalid_api_prefix_exits_2() {
+    let mut env = CliEnv::new(&[]);
+    env.set_env("INGEST_API_PREFIX", "api");
+
+    let output = env.run(&["serve"]);
+
+    output.expect_code(2);
+    assert!(output.stderr.contains("INGEST_API_PREFIX is invalid"), "{}", output.stderr);
+    assert!(!output.stderr.contains("panicked"), "{}", output.stderr);
+}
+
+#[test]
 fn log_json_has_lifecycle_fields() {
     let mut env = CliEnv::new(&["airline-importer"]);
     env.set_env("RUST_LOG", "info");
