@@ -24,7 +24,7 @@ pub use cli::{CliEnv, CliOutput, ingest_command};
 pub use checks::{expect_json, expect_text, is_api_timestamp, parse_csv};
 pub use database::{Backend, TestDatabase};
 pub use fixtures::{write_airports_csv, write_airports_csv_from};
-pub use logs::{RunStart, strip_ansi};
+pub use logs::RunStart;
 pub use http_server::{HttpServer, Reply};
 pub use paths::{data_file, server_binary, test_importer_wasm, workspace_dir};
 pub use plugins::{importer_entry, rejected_entry};
