@@ -256,6 +256,26 @@ fn status_json_has_failed_rows() {
 }
 
 #[test]
+fn closed_stdout_exits_quietly() {
+    let env = CliEnv::new(&["airline-importer"]);
+    run_json(&env, "airline-importer", "airlines.csv", 0);
+    let commands: [&[&str]; 5] =
+        [&["status", "1", "--json"], &["status", "1", "--no-wait"], &["token", "list"], &["list", "--json"], &["config"]];
+
+    for args in commands {
+        let mut child = env.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("cannot start ingest");
+        // Closing the reading end before the command prints makes its first write fail
+        // with EPIPE, as `| head -0` would.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("cannot wait for ingest");
+
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "ingest {}: {stderr}", args.join(" "));
+        assert!(!stderr.contains("panicked"), "ingest {}: {stderr}", args.join(" "));
+    }
+}
+
+#[test]
 fn status_unknown_run_exits_2() {
     let env = CliEnv::new(&[]);
 

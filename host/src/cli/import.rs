@@ -12,6 +12,7 @@ use anyhow::Context;
 use clap::Args;
 use tokio::signal::unix::{SignalKind, signal};
 
+use super::output::{errln, outln};
 use super::{UsageError, load_importers, open_store, progress};
 use crate::api::views;
 use crate::config::Config;
@@ -129,12 +130,12 @@ pub fn retry(args: RetryArgs, config: &Config) -> anyhow::Result<ExitCode> {
         Some(registry) => process_here(run, &store, registry, config, args.json),
         None => {
             if args.json {
-                println!("{}", views::run(&run, None));
+                outln!("{}", views::run(&run, None))?;
             } else {
-                println!(
+                outln!(
                     "run {} queued: it retries the failed rows of run {}; a server's workers start it",
                     run.id, args.id
-                );
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -163,15 +164,15 @@ fn process_here(run: Run, store: &Store, registry: Arc<Registry>, config: &Confi
             finished
         }
         None => {
-            eprintln!("run {id} was claimed by a server's worker first; following it");
+            errln!("run {id} was claimed by a server's worker first; following it");
             progress::follow(store, id, || false)?
         }
     };
 
     if json {
-        println!("{}", views::run(&finished, None));
+        outln!("{}", views::run(&finished, None))?;
     } else {
-        println!("{}", progress::outcome_line(&finished));
+        outln!("{}", progress::outcome_line(&finished))?;
     }
     Ok(progress::exit_code(&finished))
 }
@@ -207,7 +208,7 @@ fn cancel_on_interrupt(store: Store, id: i64) {
 
     let spawned = std::thread::Builder::new().name("interrupt".into()).spawn(move || {
         runtime.block_on(interrupts.recv());
-        eprintln!("\ninterrupted: cancelling run {id} at its next chunk boundary; press Ctrl-C again to quit at once");
+        errln!("\ninterrupted: cancelling run {id} at its next chunk boundary; press Ctrl-C again to quit at once");
         let requested = store
             .connection()
             .map_err(anyhow::Error::from)

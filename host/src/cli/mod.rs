@@ -8,6 +8,7 @@ mod config;
 mod import;
 mod list;
 mod new;
+mod output;
 mod progress;
 mod prune;
 mod runs;
@@ -141,6 +142,11 @@ pub fn init_tracing(cli: &Cli) {
     } else {
         builder.init();
     }
+}
+
+/// Prints an error returned by [`run`] to stderr, with its chain of causes.
+pub fn print_error(error: &anyhow::Error) {
+    output::errln!("error: {error:#}");
 }
 
 /// Maps an error returned by [`run`] to its exit status.

@@ -44,7 +44,9 @@ async fn serve_async(config: Config) -> anyhow::Result<()> {
                 let address = format!("http://{}:{}", rocket.config().address, rocket.config().port);
                 tracing::info!(%address, database = %database_label, plugins_dir = %plugins_label, importers, "server started");
                 // Scripts wait for this line: it is printed once the socket accepts connections.
-                println!("listening on {address}");
+                if let Err(error) = super::output::outln!("listening on {address}") {
+                    tracing::warn!(%error, "cannot print the listening address to stdout");
+                }
             })
         }),
     );
