@@ -21,7 +21,8 @@ pub enum TokenCommand {
         #[arg(long)]
         name: Option<String>,
     },
-    /// List tokens (never their secret).
+    /// List tokens (never their secret) with when each was created, last used (to the
+    /// minute) and revoked.
     #[command(after_help = super::EXIT_CODES_HELP)]
     List {
         /// Print the tokens as a JSON array.
@@ -63,14 +64,15 @@ pub fn run(command: TokenCommand, config: &Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TokenCommand::List { json: false } => {
-            outln!("{:>4}  {:>7}  {:<20}  {:<27}  revoked", "id", "user", "name", "created")?;
+            outln!("{:>4}  {:>7}  {:<20}  {:<27}  {:<27}  revoked", "id", "user", "name", "created", "last used")?;
             for token in tokens::list(&mut connection)? {
                 outln!(
-                    "{:>4}  {:>7}  {:<20}  {:<27}  {}",
+                    "{:>4}  {:>7}  {:<20}  {:<27}  {:<27}  {}",
                     token.id,
                     token.user_id,
                     token.name.unwrap_or_default(),
                     token.created_at,
+                    token.last_used_at.unwrap_or_else(|| "never".into()),
                     token.revoked_at.unwrap_or_else(|| "-".into())
                 )?;
             }
