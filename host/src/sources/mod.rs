@@ -202,6 +202,11 @@ pub enum SourceError {
     #[error("row {row_number} could not be parsed: {message}; fix the file and upload it again")]
     Malformed { row_number: u64, message: String },
 
+    #[error(
+        "the header row (line {line}) opens a quoted field whose closing quote is missing, so the whole file was read as the header; add the missing closing quote (\") and upload the file again"
+    )]
+    UnclosedHeaderQuote { line: u64 },
+
     #[error("the XLSX workbook could not be read: {message}; open it in a spreadsheet program, save it again and upload the new file")]
     InvalidWorkbook { message: String },
 
