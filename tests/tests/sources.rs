@@ -272,3 +272,23 @@ fn unclosed_quote_fails_its_row() {
     assert!(message.contains("row 2 (line 3)"), "{message}");
     assert!(message.contains("closing quote is missing"), "{message}");
 }
+
+#[test]
+fn wide_header_row_imports() {
+    let app = TestApp::start(&["airline-importer"]);
+    let file = app.dir().join("airlines-wide.csv");
+    // 50,000 more columns, all named alike, which the host renames x_2, x_3, … and the
+    // importer checks for repeats.
+    let columns = 50_000;
+    let (headers, cells) = (",x".repeat(columns), ",".repeat(columns));
+    std::fs::write(&file, format!("carrier,name{headers}\nAA,American Airlines Inc.{cells}\nUA,United Air Lines Inc.{cells}\n"))
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    let run = app.import("airline-importer", &file);
+    let took = started.elapsed();
+
+    assert_eq!(run["status"], "completed", "run {run}");
+    assert_eq!(run["progress"]["successful"], 2, "run {run}");
+    assert!(took < std::time::Duration::from_secs(30), "the import took {took:?}");
+}
