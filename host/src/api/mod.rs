@@ -9,6 +9,7 @@ pub(crate) mod importers;
 mod openapi;
 mod runs;
 mod upload;
+mod upload_form;
 pub(crate) mod views;
 
 use std::sync::Arc;
