@@ -31,6 +31,9 @@ pub struct Config {
     pub port: u16,
     /// Where the API's routes are mounted.
     pub api_prefix: String,
+    /// Whether pagination links take their scheme and host from the `Forwarded` and
+    /// `X-Forwarded-*` headers, which only a proxy that overwrites them makes safe.
+    pub trust_proxy_headers: bool,
     /// Directories a filesystem source may read.
     pub import_dirs: Vec<PathBuf>,
     /// Settings of URL fetches: allowed hosts, proxy, deadline and limits.
@@ -125,6 +128,7 @@ impl Config {
             address: settings.text("INGEST_ADDRESS")?.unwrap_or_else(|| "127.0.0.1".into()),
             port: settings.number("INGEST_PORT", 8000, "a TCP port number such as 8000")?,
             api_prefix: api_prefix(settings)?,
+            trust_proxy_headers: settings.flag("INGEST_TRUST_PROXY_HEADERS", false)?,
             import_dirs: settings.list("INGEST_IMPORT_DIRS")?.into_iter().map(PathBuf::from).collect(),
             fetch: fetch_settings(settings)?,
             max_upload_bytes: settings.number("INGEST_MAX_UPLOAD_BYTES", 512 << 20, "a size in bytes")?,
@@ -175,6 +179,7 @@ impl Config {
         set("address", self.address.clone().into());
         set("port", i64::from(self.port).into());
         set("api_prefix", self.api_prefix.clone().into());
+        set("trust_proxy_headers", self.trust_proxy_headers.into());
         set("import_dirs", paths(&self.import_dirs));
         set("url_allowed_hosts", self.fetch.allowed_hosts.clone().into());
         // TOML has no null, and a blank value reads as unset.

@@ -6,6 +6,7 @@ mod errors;
 mod failed_rows;
 mod health;
 pub(crate) mod importers;
+mod list_url;
 mod methods;
 mod openapi;
 mod runs;

@@ -2,13 +2,13 @@
 
 use rocket::State;
 use rocket::http::Status;
-use rocket::http::uri::Host;
 use rocket::serde::json::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::AuthenticatedUser;
 use super::errors::ApiError;
+use super::list_url::ListUrl;
 use super::{AppState, views};
 use crate::runs::{RetryError, create_retry};
 use crate::store::runs::{self, CancelOutcome};
@@ -21,7 +21,7 @@ const MAX_PER_PAGE: i64 = 100;
 pub async fn list(
     _user: AuthenticatedUser,
     state: &State<AppState>,
-    host: Option<&Host<'_>>,
+    url: ListUrl,
     page: Option<&str>,
     per_page: Option<&str>,
 ) -> Result<Json<Value>, ApiError> {
@@ -39,11 +39,7 @@ pub async fn list(
 
     let (found, total) = state.store.run(move |connection| runs::page(connection, page, per_page)).await?;
     let data = found.iter().map(|run| views::run(run, None)).collect();
-    let base_url = match host {
-        Some(host) => format!("http://{host}{}", state.config.api_prefix),
-        None => state.config.api_prefix.clone(),
-    };
-    Ok(Json(views::page(data, &base_url, page, per_page, total)))
+    Ok(Json(views::page(data, url.base(), |page| url.page(page), page, per_page, total)))
 }
 
 #[rocket::get("/<id>", rank = 2)]
