@@ -360,6 +360,37 @@ fn retry_queue_leaves_run_pending() {
 }
 
 #[test]
+fn retry_of_dry_run_is_dry_run_unless_false() {
+    let env = CliEnv::new(&["penguin-importer"]);
+    let file = data_file("penguins-raw.csv");
+    env.run(&["run", "penguin-importer", "--file", file.to_str().unwrap(), "--dry-run"]).expect_code(1);
+
+    let inherited = env.run(&["retry", "1", "--queue", "--json"]);
+    env.run(&["cancel", "2"]).expect_code(0);
+    let explicit = env.run(&["retry", "1", "--queue", "--json", "--dry-run=false"]);
+    env.run(&["cancel", "3"]).expect_code(0);
+    let flag = env.run(&["retry", "1", "--queue", "--json", "--dry-run"]);
+
+    inherited.expect_code(0);
+    assert_eq!(inherited.json()["dry_run"], true, "a retry of a dry run is a dry run");
+    explicit.expect_code(0);
+    assert_eq!(explicit.json()["dry_run"], false, "--dry-run=false writes");
+    flag.expect_code(0);
+    assert_eq!(flag.json()["dry_run"], true);
+}
+
+#[test]
+fn retry_of_real_run_writes_by_default() {
+    let env = CliEnv::new(&["penguin-importer"]);
+    run_json(&env, "penguin-importer", "penguins-raw.csv", 1);
+
+    let output = env.run(&["retry", "1", "--queue", "--json"]);
+
+    output.expect_code(0);
+    assert_eq!(output.json()["dry_run"], false);
+}
+
+#[test]
 fn retry_without_failed_rows_exits_1() {
     let env = CliEnv::new(&["airline-importer"]);
     run_json(&env, "airline-importer", "airlines.csv", 0);

@@ -87,7 +87,7 @@ fn paths() -> Value {
                     "required": false,
                     "content": { "application/json": { "schema": {
                         "type": "object",
-                        "properties": { "dry_run": { "type": "boolean", "default": false } },
+                        "properties": { "dry_run": { "type": "boolean", "description": "Run the importer but write nothing to the target table. Without it, the retry is a dry run exactly when the retried run was." } },
                     } } },
                 },
                 "responses": {

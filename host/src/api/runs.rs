@@ -100,7 +100,7 @@ pub async fn retry(
         RetryError::Store(error) => ApiError::Store(error),
     })?;
     state.runs.wake.notify_one();
-    tracing::info!(run_id = run.id, retried_from = id, "retry run created");
+    tracing::info!(run_id = run.id, retried_from = id, dry_run = run.dry_run, "retry run created");
     Ok((Status::Accepted, Json(json!({ "data": views::run(&run, None) }))))
 }
 
@@ -127,17 +127,18 @@ pub async fn errors_summary(id: &str, _user: AuthenticatedUser, state: &State<Ap
     Ok(Json(json!({ "data": summary })))
 }
 
-/// Reads the optional JSON body `{"dry_run": bool}` of retry and trigger. An empty body
-/// means no dry run; a body that is not such JSON is a 422, never a silent real run.
+/// Reads the optional JSON body `{"dry_run": bool}` of retry and trigger, and returns
+/// `dry_run` when the body sets it. An empty body sets nothing; a body that is not such
+/// JSON is a 422, never a silent real run.
 pub fn parse_dry_run_body<T: serde::de::DeserializeOwned>(
     body: &str,
     dry_run: impl FnOnce(T) -> Option<bool>,
-) -> Result<bool, ApiError> {
+) -> Result<Option<bool>, ApiError> {
     if body.trim().is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
     serde_json::from_str::<T>(body)
-        .map(|request| dry_run(request).unwrap_or(false))
+        .map(dry_run)
         .map_err(|_| ApiError::invalid("dry_run", "The body must be JSON such as {\"dry_run\": true}, with dry_run true or false."))
 }
 

@@ -101,7 +101,7 @@ pub async fn trigger(
 ) -> Result<(Status, Json<Value>), ApiError> {
     let importer = state.registry.get(slug).ok_or_else(|| importer_not_found(slug))?;
     let description = &importer.description;
-    let dry_run = super::runs::parse_dry_run_body::<TriggerRequest>(&body, |request| request.dry_run)?;
+    let dry_run = super::runs::parse_dry_run_body::<TriggerRequest>(&body, |request| request.dry_run)?.unwrap_or(false);
     let location = match (description.source, &description.location) {
         (SourceKind::Filesystem | SourceKind::Url, Some(location)) => location.clone(),
         _ => {

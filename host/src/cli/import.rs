@@ -45,9 +45,11 @@ pub struct RunArgs {
 pub struct RetryArgs {
     /// The id of the run whose failed rows are retried.
     id: i64,
-    /// Run the importer over the failed rows, but write nothing to the target table.
-    #[arg(long)]
-    dry_run: bool,
+    /// Run the importer over the failed rows, but write nothing to the target table;
+    /// --dry-run=false writes. Without the option, the retry is a dry run exactly when
+    /// the original run was.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    dry_run: Option<bool>,
     /// Only create the retry run and leave it pending for a server's workers, instead of
     /// processing it in this process.
     #[arg(long)]
@@ -124,7 +126,7 @@ pub fn retry(args: RetryArgs, config: &Config) -> anyhow::Result<ExitCode> {
         Err(error @ (RetryError::NoFailedRows(_) | RetryError::AlreadyRetrying { .. })) => return Err(error.into()),
         Err(RetryError::Store(error)) => return Err(error.into()),
     };
-    tracing::info!(run_id = run.id, retried_from = args.id, "retry run created");
+    tracing::info!(run_id = run.id, retried_from = args.id, dry_run = run.dry_run, "retry run created");
 
     match registry {
         Some(registry) => process_here(run, &store, registry, config, args.json),
