@@ -54,6 +54,9 @@ pub struct Config {
     /// How long `ingest prune` keeps the remembered rows and the uploaded files of
     /// finished runs.
     pub retention: Duration,
+    /// How long a stopping server waits for its runs to reach a chunk boundary before it
+    /// exits and leaves them to their leases.
+    pub shutdown_grace: Duration,
     pub limits: SandboxLimits,
 }
 
@@ -140,6 +143,12 @@ impl Config {
             retention: Duration::from_secs(
                 SECONDS_PER_DAY.saturating_mul(settings.number("INGEST_RETENTION_DAYS", 30, "a number of days")?),
             ),
+            shutdown_grace: Duration::from_secs(settings.number_in(
+                "INGEST_SHUTDOWN_GRACE_SECONDS",
+                20,
+                SHUTDOWN_GRACE_SECONDS,
+                "a number of seconds",
+            )?),
             limits: SandboxLimits {
                 call_timeout: Duration::from_millis(settings.number_in(
                     "INGEST_IMPORTER_TIMEOUT_MS",
@@ -194,6 +203,7 @@ impl Config {
         set("create_target_tables", self.create_target_tables.into());
         set("lease_seconds", saturating_i64(self.lease.as_secs()).into());
         set("retention_days", saturating_i64(self.retention.as_secs() / SECONDS_PER_DAY).into());
+        set("shutdown_grace_seconds", saturating_i64(self.shutdown_grace.as_secs()).into());
         set("importer_timeout_ms", saturating_i64(self.limits.call_timeout.as_millis() as u64).into());
         set("importer_memory_bytes", saturating_i64(self.limits.memory_bytes as u64).into());
         table
@@ -210,6 +220,11 @@ const LEASE_SECONDS: RangeInclusive<u64> = 1..=86_400;
 /// Allowed values of `INGEST_IMPORTER_TIMEOUT_MS`: 0 ms would fail every call into an
 /// importer. One hour is far longer than any chunk takes.
 const IMPORTER_TIMEOUT_MS: RangeInclusive<u64> = 1..=3_600_000;
+/// Allowed values of `INGEST_SHUTDOWN_GRACE_SECONDS`. With 0 the server exits at once and
+/// its runs resume when their leases run out. The default of 20 s ends before the 30 s
+/// after which Kubernetes sends SIGKILL by default.
+const SHUTDOWN_GRACE_SECONDS: RangeInclusive<u64> = 0..=3600;
+
 /// Reads `INGEST_RUN_ROWS_LIMIT`, which must not be negative: SQL reads a negative
 /// `LIMIT` as no limit on SQLite and rejects it on PostgreSQL.
 fn run_rows_limit(settings: &mut Settings) -> Result<i64, ConfigError> {

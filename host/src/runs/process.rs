@@ -74,6 +74,8 @@ enum Ending {
     /// (a node that hung, a database that was unreachable), and that node resumes the
     /// run from its last committed chunk.
     LeaseLost,
+    /// The server shuts down; any node resumes the run from its last committed chunk.
+    Stopped,
 }
 
 /// Imports a claimed run and records how it ended. Bad input fails the run; it does not panic.
@@ -93,6 +95,10 @@ pub fn process_run(context: &RunContext, run: Run) {
         );
         return;
     }
+    if let Ok(Ending::Stopped) = ending {
+        super::release_for_shutdown(context, run.id);
+        return;
+    }
     let finished = (|| -> Result<(), StoreError> {
         let mut connection = context.store.connection()?;
         let current = runs::find(&mut connection, run.id)?.unwrap_or_else(|| run.clone());
@@ -108,6 +114,7 @@ pub fn process_run(context: &RunContext, run: Run) {
             Ok(Ending::Finished) => (Status::Completed, None),
             Ok(Ending::Cancelled) => (Status::Cancelled, None),
             Ok(Ending::LeaseLost) => unreachable!("a run whose lease was lost is left to its new owner"),
+            Ok(Ending::Stopped) => unreachable!("a run stopped for a shutdown is left to the next node"),
             Err(failure) => (Status::Failed, Some(failure.message.as_str())),
         };
         let mut summary = summary;
@@ -225,6 +232,9 @@ fn import(context: &RunContext, run: &Run, heartbeat: &Heartbeat) -> Result<Endi
         }
         if runs::cancel_requested(&mut connection, run.id)? {
             return Ok(Ending::Cancelled);
+        }
+        if context.shutdown.is_requested() {
+            return Ok(Ending::Stopped);
         }
         let chunk_started = Instant::now();
         if !source.read_chunk(chunk_size, &mut chunk)? {
