@@ -402,9 +402,19 @@ pub(crate) mod test_support {
         }
     }
 
-    /// Returns the path of a file in the shared test data directory.
+    /// Returns the path of `name` in the shared data directory: `INGEST_SHARED_DATA`, or
+    /// `../shared/data` by default, with a relative directory read from the workspace
+    /// root. Panics when the directory does not exist, naming the variable.
     pub fn data_file(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(name)
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let dir = std::env::var_os("INGEST_SHARED_DATA").map_or_else(|| PathBuf::from("../shared/data"), PathBuf::from);
+        let dir = workspace.join(dir);
+        assert!(
+            dir.is_dir(),
+            "the shared data directory {} does not exist; set INGEST_SHARED_DATA to the directory that contains airports.csv",
+            dir.display()
+        );
+        dir.join(name)
     }
 
     pub fn open_fixture(name: &str, bytes: &[u8], options: &FormatOptions) -> Box<dyn RowSource> {
