@@ -122,6 +122,18 @@ fn run_unknown_importer_exits_2() {
 }
 
 #[test]
+fn run_with_empty_plugins_dir_names_built_importers() {
+    let env = CliEnv::new(&[]);
+    let file = data_file("airports.csv");
+
+    let output = env.run(&["run", "airport-importer", "--file", file.to_str().unwrap()]);
+
+    output.expect_code(2);
+    assert!(output.stderr.contains("it has no .wasm files"), "{}", output.stderr);
+    assert!(output.stderr.contains("target/plugins"), "{}", output.stderr);
+}
+
+#[test]
 fn run_missing_file_exits_2() {
     let env = CliEnv::new(&["airport-importer"]);
 

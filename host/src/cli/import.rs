@@ -230,6 +230,9 @@ fn cancel_on_interrupt(store: Store, id: i64) {
 fn importer_not_found(slug: &str, config: &Config, registry: &Registry) -> UsageError {
     let rejected = registry.rejected().len();
     let note = match rejected {
+        0 if registry.all().is_empty() => {
+            " (it has no .wasm files; scripts/build-plugins builds the example importers into target/plugins)".to_owned()
+        }
         0 => String::new(),
         count => format!(" ({count} file(s) there failed to load)"),
     };
