@@ -6,10 +6,13 @@
 //! the one `--config` or `INGEST_CONFIG` names, else `./ingest.toml` when it exists.
 
 use std::collections::BTreeSet;
+use std::fmt::Display;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::fetch::FetchSettings;
+use crate::store::DatabaseUrl;
 
 /// The file read when neither `--config` nor `INGEST_CONFIG` names one.
 pub const DEFAULT_FILE: &str = "ingest.toml";
@@ -28,6 +31,9 @@ pub struct Config {
     pub port: u16,
     /// Where the API's routes are mounted.
     pub api_prefix: String,
+    /// Whether pagination links take their scheme and host from the `Forwarded` and
+    /// `X-Forwarded-*` headers, which only a proxy that overwrites them makes safe.
+    pub trust_proxy_headers: bool,
     /// Directories a filesystem source may read.
     pub import_dirs: Vec<PathBuf>,
     /// Settings of URL fetches: allowed hosts, proxy, deadline and limits.
@@ -48,6 +54,9 @@ pub struct Config {
     /// How long `ingest prune` keeps the remembered rows and the uploaded files of
     /// finished runs.
     pub retention: Duration,
+    /// How long a stopping server waits for its runs to reach a chunk boundary before it
+    /// exits and leaves them to their leases.
+    pub shutdown_grace: Duration,
     pub limits: SandboxLimits,
 }
 
@@ -74,7 +83,11 @@ impl Default for SandboxLimits {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{origin} is invalid: {value:?} is not {expected}")]
-    Invalid { origin: String, value: String, expected: &'static str },
+    Invalid { origin: String, value: String, expected: String },
+    #[error(
+        "{origin} is invalid: {scheme}:// databases are not supported; use a SQLite file path, a sqlite:// URL or a postgres:// URL"
+    )]
+    UnsupportedDatabase { origin: String, scheme: String },
     #[error("cannot read the configuration file {}: {source}", file.display())]
     Unreadable { file: PathBuf, source: std::io::Error },
     #[error("the configuration file {} is not valid TOML: {message}", file.display())]
@@ -112,27 +125,35 @@ impl Config {
 
     fn read(settings: &mut Settings) -> Result<Self, ConfigError> {
         Ok(Self {
-            database_url: settings.text("INGEST_DATABASE_URL")?.unwrap_or_else(|| "data/ingest.db".into()),
+            database_url: database_url(settings)?,
             plugins_dir: settings.text("INGEST_PLUGINS_DIR")?.unwrap_or_else(|| "plugins".into()).into(),
             storage_dir: settings.text("INGEST_STORAGE_DIR")?.unwrap_or_else(|| "data/storage".into()).into(),
             address: settings.text("INGEST_ADDRESS")?.unwrap_or_else(|| "127.0.0.1".into()),
             port: settings.number("INGEST_PORT", 8000, "a TCP port number such as 8000")?,
-            api_prefix: settings.text("INGEST_API_PREFIX")?.unwrap_or_else(|| "/api/v1/ingest".into()),
+            api_prefix: api_prefix(settings)?,
+            trust_proxy_headers: settings.flag("INGEST_TRUST_PROXY_HEADERS", false)?,
             import_dirs: settings.list("INGEST_IMPORT_DIRS")?.into_iter().map(PathBuf::from).collect(),
             fetch: fetch_settings(settings)?,
             max_upload_bytes: settings.number("INGEST_MAX_UPLOAD_BYTES", 512 << 20, "a size in bytes")?,
-            workers: settings.number("INGEST_WORKERS", 2, "a number of concurrent runs")?,
-            run_rows_limit: settings.number("INGEST_RUN_ROWS_LIMIT", 100, "a number of rows")?,
+            workers: settings.number_in("INGEST_WORKERS", 2, WORKERS, "a number of concurrent runs")?,
+            run_rows_limit: run_rows_limit(settings)?,
             target_tables: settings.list("INGEST_TARGET_TABLES")?,
             create_target_tables: settings.flag("INGEST_CREATE_TARGET_TABLES", true)?,
-            lease: Duration::from_secs(settings.number("INGEST_LEASE_SECONDS", 30, "a number of seconds")?),
+            lease: Duration::from_secs(settings.number_in("INGEST_LEASE_SECONDS", 30, LEASE_SECONDS, "a number of seconds")?),
             retention: Duration::from_secs(
                 SECONDS_PER_DAY.saturating_mul(settings.number("INGEST_RETENTION_DAYS", 30, "a number of days")?),
             ),
+            shutdown_grace: Duration::from_secs(settings.number_in(
+                "INGEST_SHUTDOWN_GRACE_SECONDS",
+                20,
+                SHUTDOWN_GRACE_SECONDS,
+                "a number of seconds",
+            )?),
             limits: SandboxLimits {
-                call_timeout: Duration::from_millis(settings.number(
+                call_timeout: Duration::from_millis(settings.number_in(
                     "INGEST_IMPORTER_TIMEOUT_MS",
                     SandboxLimits::default().call_timeout.as_millis() as u64,
+                    IMPORTER_TIMEOUT_MS,
                     "a number of milliseconds",
                 )?),
                 memory_bytes: settings.number(
@@ -167,6 +188,7 @@ impl Config {
         set("address", self.address.clone().into());
         set("port", i64::from(self.port).into());
         set("api_prefix", self.api_prefix.clone().into());
+        set("trust_proxy_headers", self.trust_proxy_headers.into());
         set("import_dirs", paths(&self.import_dirs));
         set("url_allowed_hosts", self.fetch.allowed_hosts.clone().into());
         // TOML has no null, and a blank value reads as unset.
@@ -181,10 +203,90 @@ impl Config {
         set("create_target_tables", self.create_target_tables.into());
         set("lease_seconds", saturating_i64(self.lease.as_secs()).into());
         set("retention_days", saturating_i64(self.retention.as_secs() / SECONDS_PER_DAY).into());
+        set("shutdown_grace_seconds", saturating_i64(self.shutdown_grace.as_secs()).into());
         set("importer_timeout_ms", saturating_i64(self.limits.call_timeout.as_millis() as u64).into());
         set("importer_memory_bytes", saturating_i64(self.limits.memory_bytes as u64).into());
         table
     }
+}
+
+/// Allowed values of `INGEST_WORKERS`. A server with no worker would accept runs and
+/// never process them. The maximum only catches typing errors, such as an extra digit.
+const WORKERS: RangeInclusive<usize> = 1..=1024;
+/// Allowed values of `INGEST_LEASE_SECONDS`: a lease of 0 s runs out before the first
+/// heartbeat renews it, so every node would take every run over. One day is far longer
+/// than any chunk takes.
+const LEASE_SECONDS: RangeInclusive<u64> = 1..=86_400;
+/// Allowed values of `INGEST_IMPORTER_TIMEOUT_MS`: 0 ms would fail every call into an
+/// importer. One hour is far longer than any chunk takes.
+const IMPORTER_TIMEOUT_MS: RangeInclusive<u64> = 1..=3_600_000;
+/// Allowed values of `INGEST_SHUTDOWN_GRACE_SECONDS`. With 0 the server exits at once and
+/// its runs resume when their leases run out. The default of 20 s ends before the 30 s
+/// after which Kubernetes sends SIGKILL by default.
+const SHUTDOWN_GRACE_SECONDS: RangeInclusive<u64> = 0..=3600;
+
+/// Reads `INGEST_RUN_ROWS_LIMIT`, which must not be negative: SQL reads a negative
+/// `LIMIT` as no limit on SQLite and rejects it on PostgreSQL.
+fn run_rows_limit(settings: &mut Settings) -> Result<i64, ConfigError> {
+    const EXPECTED: &str = "a number of rows, 0 or more";
+    let limit = settings.number("INGEST_RUN_ROWS_LIMIT", 100, EXPECTED)?;
+    if limit < 0 {
+        return Err(ConfigError::Invalid {
+            origin: settings.origin("INGEST_RUN_ROWS_LIMIT"),
+            value: limit.to_string(),
+            expected: EXPECTED.into(),
+        });
+    }
+    Ok(limit)
+}
+
+/// Reads `INGEST_DATABASE_URL` and rejects URLs of databases other than SQLite and
+/// PostgreSQL, which would otherwise be read as the path of a SQLite file.
+fn database_url(settings: &mut Settings) -> Result<String, ConfigError> {
+    let url = settings.text("INGEST_DATABASE_URL")?.unwrap_or_else(|| "data/ingest.db".into());
+    if let Some(scheme) = DatabaseUrl::unsupported_scheme(&url) {
+        return Err(ConfigError::UnsupportedDatabase {
+            origin: settings.origin("INGEST_DATABASE_URL"),
+            scheme: scheme.to_owned(),
+        });
+    }
+    Ok(url)
+}
+
+/// Reads `INGEST_API_PREFIX`, without a trailing slash, and checks that Rocket can mount
+/// routes under it (see [`is_valid_api_prefix`]).
+fn api_prefix(settings: &mut Settings) -> Result<String, ConfigError> {
+    let Some(value) = settings.text("INGEST_API_PREFIX")? else { return Ok("/api/v1/ingest".into()) };
+    let prefix = match value.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    };
+    if !is_valid_api_prefix(prefix) {
+        return Err(ConfigError::Invalid {
+            origin: settings.origin("INGEST_API_PREFIX"),
+            value,
+            expected: "a URL path such as /api/v1/ingest: a leading slash, then segments of letters, digits, \
+                       '-', '_', '.' or '~' separated by single slashes"
+                .into(),
+        });
+    }
+    Ok(prefix.to_owned())
+}
+
+/// Checks an API prefix: `/`, or `/` followed by segments of URL-safe characters. Rocket
+/// panics at start-up on a mount point with a query, a `<parameter>` or characters that
+/// need percent-encoding, so those are rejected here with a message instead.
+fn is_valid_api_prefix(prefix: &str) -> bool {
+    if prefix == "/" {
+        return true;
+    }
+    let Some(path) = prefix.strip_prefix('/') else { return false };
+    path.split('/').all(|segment| {
+        !segment.is_empty()
+            && segment != "."
+            && segment != ".."
+            && segment.chars().all(|character| character.is_ascii_alphanumeric() || "-_.~".contains(character))
+    })
 }
 
 /// Reads the `INGEST_URL_*` settings of URL sources.
@@ -192,10 +294,10 @@ fn fetch_settings(settings: &mut Settings) -> Result<FetchSettings, ConfigError>
     let defaults = FetchSettings::default();
     let proxy = match settings.text("INGEST_URL_PROXY")? {
         None => None,
-        Some(value) => Some(value.parse().map_err(|expected| ConfigError::Invalid {
+        Some(value) => Some(value.parse().map_err(|expected: &'static str| ConfigError::Invalid {
             origin: settings.origin("INGEST_URL_PROXY"),
             value,
-            expected,
+            expected: expected.into(),
         })?),
     };
     Ok(FetchSettings {
@@ -309,7 +411,7 @@ impl Settings {
         let invalid = || ConfigError::Invalid {
             origin: self.origin(name),
             value: value.to_string(),
-            expected: "a string, number, boolean or array of strings",
+            expected: "a string, number, boolean or array of strings".into(),
         };
         let raw = match value {
             toml::Value::Array(items) => {
@@ -348,7 +450,32 @@ impl Settings {
             Some(RawValue::Text(value)) => value,
             Some(RawValue::List(items)) => items.join(","),
         };
-        value.parse().map_err(|_| ConfigError::Invalid { origin: self.origin(name), value, expected })
+        value.parse().map_err(|_| ConfigError::Invalid { origin: self.origin(name), value, expected: expected.into() })
+    }
+
+    /// Reads a number as [`Settings::number`] does and rejects values outside `range`,
+    /// naming the range in the error.
+    fn number_in<T>(
+        &mut self,
+        name: &'static str,
+        default: T,
+        range: RangeInclusive<T>,
+        expected: &'static str,
+    ) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + Display,
+    {
+        let expected_in_range = || format!("{expected} from {} to {}", range.start(), range.end());
+        let value = self.number(name, default, expected).map_err(|error| match error {
+            ConfigError::Invalid { origin, value, .. } => {
+                ConfigError::Invalid { origin, value, expected: expected_in_range() }
+            }
+            other => other,
+        })?;
+        if !range.contains(&value) {
+            return Err(ConfigError::Invalid { origin: self.origin(name), value: value.to_string(), expected: expected_in_range() });
+        }
+        Ok(value)
     }
 
     fn flag(&mut self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
@@ -360,7 +487,7 @@ impl Settings {
         match value.to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" | "on" => Ok(true),
             "0" | "false" | "no" | "off" => Ok(false),
-            _ => Err(ConfigError::Invalid { origin: self.origin(name), value, expected: "true or false" }),
+            _ => Err(ConfigError::Invalid { origin: self.origin(name), value, expected: "true or false".into() }),
         }
     }
 
@@ -428,6 +555,69 @@ mod tests {
         let printed: BTreeSet<String> = config.to_table().keys().cloned().collect();
 
         assert_eq!(printed, settings.read_keys, "to_table must print every setting that load reads");
+    }
+
+    #[test]
+    fn zero_counts_are_rejected_with_range() {
+        for (key, range) in [
+            ("workers", "from 1 to 1024"),
+            ("lease_seconds", "from 1 to 86400"),
+            ("importer_timeout_ms", "from 1 to 3600000"),
+        ] {
+            let error = Config::read(&mut settings(&format!("{key} = 0"))).unwrap_err().to_string();
+
+            assert!(error.starts_with(&format!("{key} in test.toml is invalid: \"0\"")), "{error}");
+            assert!(error.contains(range), "{error}");
+        }
+    }
+
+    #[test]
+    fn unparsable_count_error_names_range() {
+        let error = Config::read(&mut settings("workers = \"two\"")).unwrap_err().to_string();
+
+        assert!(error.contains("a number of concurrent runs from 1 to 1024"), "{error}");
+    }
+
+    #[test]
+    fn negative_run_rows_limit_is_rejected() {
+        let error = Config::read(&mut settings("run_rows_limit = -1")).unwrap_err().to_string();
+
+        assert!(error.contains("run_rows_limit in test.toml is invalid"), "{error}");
+        assert!(error.contains("0 or more"), "{error}");
+    }
+
+    #[test]
+    fn unknown_database_scheme_is_rejected() {
+        let error = Config::read(&mut settings("database_url = \"mysql://app:secret@db/app\"")).unwrap_err().to_string();
+
+        assert!(error.contains("database_url in test.toml is invalid: mysql:// databases are not supported"), "{error}");
+        assert!(error.contains("sqlite://"), "{error}");
+        assert!(error.contains("postgres://"), "{error}");
+        assert!(!error.contains("secret"), "the password stays out of the message: {error}");
+    }
+
+    #[test]
+    fn api_prefix_is_validated() {
+        for (value, expected) in [("/api/v1/ingest", "/api/v1/ingest"), ("/imports/", "/imports"), ("/", "/"), ("/v1.0/x_y~z", "/v1.0/x_y~z")] {
+            let config = Config::read(&mut settings(&format!("api_prefix = \"{value}\""))).unwrap();
+            assert_eq!(config.api_prefix, expected, "{value}");
+        }
+        for value in ["api", "/api v1", "/api/<id>", "/api?x=1", "//api", "/api//v1", "/a/../b", "/ä"] {
+            let error = Config::read(&mut settings(&format!("api_prefix = \"{value}\""))).unwrap_err().to_string();
+            assert!(error.contains("api_prefix in test.toml is invalid"), "{value}: {error}");
+        }
+    }
+
+    #[test]
+    fn valid_api_prefixes_mount_in_rocket() {
+        // Rocket panics on a mount point it cannot parse, so every prefix the check
+        // accepts must mount, with the dynamic route shapes the API uses.
+        for prefix in ["/", "/api/v1/ingest", "/v1.0/x_y~z", "/a-b"] {
+            assert!(is_valid_api_prefix(prefix), "{prefix}");
+            let routes = ["/", "/<id>", "/<id>/retry", "/upload/<slug>"]
+                .map(|path| rocket::Route::new(rocket::http::Method::Get, path, rocket::route::dummy_handler));
+            let _ = rocket::build().mount(prefix, routes.to_vec());
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ fn main() -> std::process::ExitCode {
     match ingest_host::cli::run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            ingest_host::cli::print_error(&error);
             ingest_host::cli::exit_code_of(&error)
         }
     }

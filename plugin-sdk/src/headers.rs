@@ -2,8 +2,21 @@
 //!
 //! Header names match after trimming whitespace (and a byte order mark) and ignoring case,
 //! so `Sample Number`, `sample number ` and `SAMPLE NUMBER` are the same header.
+//!
+//! A header row can have tens of thousands of columns, so the checks over the whole row
+//! use hash sets of [`header_key`]s and take time linear in the number of columns.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
 
 use crate::bindings::ingest::importer::types::ExpectedHeader;
+
+/// The maximum number of header names one message lists.
+const MAX_LISTED_HEADERS: usize = 20;
+
+/// The maximum number of repeated headers that get a warning each; the rest are counted
+/// in one more warning.
+const MAX_REPEAT_WARNINGS: usize = 10;
 
 /// Returns whether two header names are the same header.
 pub(crate) fn same_header(left: &str, right: &str) -> bool {
@@ -19,6 +32,21 @@ pub(crate) fn same_header(left: &str, right: &str) -> bool {
 
 fn trim_header(name: &str) -> &str {
     name.trim_matches(|character: char| character.is_whitespace() || character == '\u{feff}')
+}
+
+/// Returns the form of a header name under which [`same_header`] names are equal: trimmed
+/// and lower-cased.
+fn header_key(name: &str) -> Cow<'_, str> {
+    let name = trim_header(name);
+    if name.is_ascii() {
+        if name.bytes().any(|byte| byte.is_ascii_uppercase()) {
+            Cow::Owned(name.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(name)
+        }
+    } else {
+        Cow::Owned(name.chars().flat_map(char::to_lowercase).collect())
+    }
 }
 
 /// The header row of a chunk, searched by name.
@@ -90,21 +118,19 @@ pub(crate) fn check_header_row(
         }
     }
 
-    for (index, header) in headers.iter().enumerate() {
-        let earlier = &headers[..index];
-        if !trim_header(header).is_empty() && earlier.iter().any(|other| same_header(other, header)) {
-            warnings.push(format!(
-                "The header {header:?} appears more than once; only its first column is read."
-            ));
-        }
-    }
+    warnings.extend(repeated_header_warnings(headers));
 
-    let unexpected: Vec<String> = if strict {
+    let unexpected: Vec<&str> = if strict {
+        let known: HashSet<Cow<'_, str>> = expected
+            .iter()
+            .flat_map(|header| std::iter::once(&header.name).chain(&header.aliases))
+            .map(|name| header_key(name))
+            .collect();
         headers
             .iter()
             .filter(|header| !trim_header(header).is_empty())
-            .filter(|header| !expected.iter().any(|known| matches_expected(known, header)))
-            .map(|header| format!("{header:?}"))
+            .filter(|header| !known.contains(&header_key(header)))
+            .map(String::as_str)
             .collect()
     } else {
         Vec::new()
@@ -124,7 +150,7 @@ pub(crate) fn check_header_row(
         let names: Vec<String> = expected.iter().map(|header| format!("{:?}", header.name)).collect();
         problems.push(format!(
             "The file has the unexpected {noun} {}, which strict headers reject (expected headers: {}).",
-            unexpected.join(", "),
+            quote_names(&unexpected),
             names.join(", ")
         ));
     }
@@ -132,8 +158,28 @@ pub(crate) fn check_header_row(
     (error, warnings)
 }
 
-fn matches_expected(expected: &ExpectedHeader, header: &str) -> bool {
-    same_header(&expected.name, header) || expected.aliases.iter().any(|alias| same_header(alias, header))
+/// Returns one warning per header that repeats an earlier one, up to
+/// [`MAX_REPEAT_WARNINGS`], and one that counts the rest.
+fn repeated_header_warnings(headers: &[String]) -> Vec<String> {
+    let mut seen = HashSet::with_capacity(headers.len());
+    let mut warnings = Vec::new();
+    let mut unreported = 0usize;
+    for header in headers {
+        if trim_header(header).is_empty() || seen.insert(header_key(header)) {
+            continue;
+        }
+        if warnings.len() < MAX_REPEAT_WARNINGS {
+            warnings.push(format!("The header {header:?} appears more than once; only its first column is read."));
+        } else {
+            unreported += 1;
+        }
+    }
+    if unreported > 0 {
+        warnings.push(format!(
+            "{unreported} more headers repeat an earlier header; only the first column of each name is read."
+        ));
+    }
+    warnings
 }
 
 /// Quotes a header with its aliases: `"Sex" or "Gender"`.
@@ -149,7 +195,16 @@ fn list_headers(headers: &[String]) -> String {
     if headers.is_empty() {
         return "none".to_owned();
     }
-    let quoted: Vec<String> = headers.iter().map(|header| format!("{header:?}")).collect();
+    let names: Vec<&str> = headers.iter().map(String::as_str).collect();
+    quote_names(&names)
+}
+
+/// Quotes up to [`MAX_LISTED_HEADERS`] names, comma-separated, and counts the rest.
+fn quote_names(names: &[&str]) -> String {
+    let mut quoted: Vec<String> = names.iter().take(MAX_LISTED_HEADERS).map(|name| format!("{name:?}")).collect();
+    if names.len() > MAX_LISTED_HEADERS {
+        quoted.push(format!("and {} more", names.len() - MAX_LISTED_HEADERS));
+    }
     quoted.join(", ")
 }
 
@@ -221,6 +276,44 @@ mod tests {
             )
         );
         assert_eq!(check_header_row(&expected_headers, &headers, false).0, None);
+    }
+
+    #[test]
+    fn header_key_matches_same_header() {
+        for (left, right) in [("Sample Number", " sample number "), ("\u{feff}carrier", "CARRIER"), ("Ärger", "ärger")] {
+            assert!(same_header(left, right));
+            assert_eq!(header_key(left), header_key(right), "{left:?} and {right:?}");
+        }
+        assert_ne!(header_key("Sex"), header_key("Sexes"));
+    }
+
+    #[test]
+    fn wide_header_row_is_checked_in_linear_time() {
+        // 100,000 columns: a check that compares each header with every earlier one makes
+        // five billion comparisons, which takes far longer than the bound.
+        let mut headers: Vec<String> = (0..100_000).map(|index| format!("Column {index}")).collect();
+        headers.push("column 7".to_owned());
+        let expected_headers = [expected("Column 1", &[], true), expected("missing", &[], true)];
+
+        let started = std::time::Instant::now();
+        let (error, warnings) = check_header_row(&expected_headers, &headers, true);
+        let elapsed = started.elapsed();
+
+        assert!(elapsed < std::time::Duration::from_secs(2), "checking took {elapsed:?}");
+        assert_eq!(warnings, ["The header \"column 7\" appears more than once; only its first column is read."]);
+        let error = error.expect("a required header is missing");
+        assert!(error.len() < 2_000, "the message lists a bounded number of headers: {} bytes", error.len());
+        assert!(error.contains("and 99981 more"), "found headers: {error}");
+        assert!(error.contains("and 99980 more"), "unexpected headers: {error}");
+    }
+
+    #[test]
+    fn repeated_header_warnings_are_capped() {
+        let headers: Vec<String> = (0..50).map(|_| "a".to_owned()).collect();
+        let warnings = repeated_header_warnings(&headers);
+
+        assert_eq!(warnings.len(), MAX_REPEAT_WARNINGS + 1);
+        assert_eq!(warnings.last().unwrap(), "39 more headers repeat an earlier header; only the first column of each name is read.");
     }
 
     #[test]

@@ -155,8 +155,30 @@ impl TestApp {
         let _ = self.server.wait();
     }
 
+    /// Sends SIGTERM to the server and waits up to `timeout` for it to exit. Returns how
+    /// long the exit took and the exit code (`None` when a signal ended the process).
+    ///
+    /// Panics with the server log when the server is still running after `timeout`.
+    pub fn terminate(&mut self, timeout: Duration) -> (Duration, Option<i32>) {
+        let started = Instant::now();
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.server.id().to_string()])
+            .status()
+            .unwrap_or_else(|error| panic!("cannot run kill: {error}"));
+        assert!(sent.success(), "kill -TERM {} failed", self.server.id());
+        loop {
+            match self.server.try_wait() {
+                Ok(Some(status)) => return (started.elapsed(), status.code()),
+                Ok(None) if started.elapsed() < timeout => std::thread::sleep(Duration::from_millis(20)),
+                Ok(None) => self.fail(&format!("the server did not exit within {} s of SIGTERM", timeout.as_secs())),
+                Err(error) => self.fail(&format!("cannot wait for the server: {error}")),
+            }
+        }
+    }
+
     /// Starts the server again, on the same port and with the same settings, after
-    /// [`TestApp::kill`], and waits until it is ready. Its log goes on in the same file.
+    /// [`TestApp::kill`] or [`TestApp::terminate`], and waits until it is ready. Its log
+    /// goes on in the same file.
     pub fn restart(&mut self) {
         if self.server.try_wait().ok().flatten().is_none() {
             self.kill();

@@ -15,7 +15,7 @@ impl TestApp {
     /// Returns the runs this node started (or resumed), in log order, from every start
     /// of the node.
     pub fn run_starts(&self) -> Vec<RunStart> {
-        let log = strip_ansi(&self.server_log());
+        let log = self.server_log();
         log.lines()
             .filter(|line| line.contains("run started"))
             .map(|line| RunStart {
@@ -37,34 +37,15 @@ fn field(line: &str, name: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
-/// Removes the ANSI colour sequences (`ESC [ … m`) that the log's text format contains.
-pub fn strip_ansi(text: &str) -> String {
-    let mut plain = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for end in chars.by_ref() {
-                if end.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            plain.push(c);
-        }
-    }
-    plain
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn run_start_fields_are_read() {
-        let line = "\u{1b}[2m2026\u{1b}[0m INFO run{\u{1b}[3mrun_id\u{1b}[0m\u{1b}[2m=\u{1b}[0m12 importer=a}: run started dry_run=false resumed_at_row=3000";
-        let plain = strip_ansi(line);
-        assert_eq!(field(&plain, "run_id"), Some(12));
-        assert_eq!(field(&plain, "resumed_at_row"), Some(3000));
-        assert_eq!(field(&plain, "row"), None);
+        let line = "2026-01-01T00:00:00.000000Z  INFO run{run_id=12 importer=a}: run started dry_run=false resumed_at_row=3000";
+        assert_eq!(field(line, "run_id"), Some(12));
+        assert_eq!(field(line, "resumed_at_row"), Some(3000));
+        assert_eq!(field(line, "row"), None);
     }
 }

@@ -63,11 +63,26 @@ pub fn test_importer_wasm(name: &str) -> PathBuf {
     path
 }
 
-/// A file of the shared, read-only test data (`<workspace>/../shared/data/<name>`).
+/// Returns the directory of the shared, read-only test data: `INGEST_SHARED_DATA`, or
+/// `../shared/data` by default, with a relative directory read from the workspace root.
+///
+/// Panics when the directory does not exist, naming the variable.
+pub fn shared_data_dir() -> PathBuf {
+    let dir = std::env::var_os("INGEST_SHARED_DATA").map_or_else(|| PathBuf::from("../shared/data"), PathBuf::from);
+    let dir = workspace_dir().join(dir);
+    assert!(
+        dir.is_dir(),
+        "the shared data directory {} does not exist; set INGEST_SHARED_DATA to the directory that contains airports.csv",
+        dir.display()
+    );
+    dir
+}
+
+/// A file of the shared, read-only test data, in [`shared_data_dir`].
 ///
 /// Panics when the file does not exist.
 pub fn data_file(name: &str) -> PathBuf {
-    let path = workspace_dir().join("../shared/data").join(name);
+    let path = shared_data_dir().join(name);
     assert!(path.is_file(), "the test data file {} does not exist", path.display());
     path
 }

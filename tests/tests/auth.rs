@@ -75,3 +75,20 @@ fn valid_token_is_accepted() {
 
     expect_json(response, 200);
 }
+
+#[test]
+fn token_use_sets_last_used_at() {
+    let app = TestApp::start(&[]);
+    let before = app.cli(&["token", "list", "--json"]).json();
+    assert_eq!(before[0]["last_used_at"], serde_json::Value::Null, "no request used the token yet: {before}");
+
+    expect_json(app.get(""), 200);
+
+    let after = app.cli(&["token", "list", "--json"]).json();
+    let last_used_at = after[0]["last_used_at"].as_str().unwrap_or_else(|| panic!("last_used_at is not set: {after}"));
+    assert!(ingest_e2e::is_api_timestamp(last_used_at), "{last_used_at}");
+    let listed = app.cli(&["token", "list"]);
+    listed.expect_code(0);
+    assert!(listed.stdout.contains("last used"), "{}", listed.stdout);
+    assert!(listed.stdout.contains(last_used_at), "{}", listed.stdout);
+}

@@ -122,6 +122,18 @@ fn run_unknown_importer_exits_2() {
 }
 
 #[test]
+fn run_with_empty_plugins_dir_names_built_importers() {
+    let env = CliEnv::new(&[]);
+    let file = data_file("airports.csv");
+
+    let output = env.run(&["run", "airport-importer", "--file", file.to_str().unwrap()]);
+
+    output.expect_code(2);
+    assert!(output.stderr.contains("it has no .wasm files"), "{}", output.stderr);
+    assert!(output.stderr.contains("target/plugins"), "{}", output.stderr);
+}
+
+#[test]
 fn run_missing_file_exits_2() {
     let env = CliEnv::new(&["airport-importer"]);
 
@@ -256,6 +268,26 @@ fn status_json_has_failed_rows() {
 }
 
 #[test]
+fn closed_stdout_exits_quietly() {
+    let env = CliEnv::new(&["airline-importer"]);
+    run_json(&env, "airline-importer", "airlines.csv", 0);
+    let commands: [&[&str]; 5] =
+        [&["status", "1", "--json"], &["status", "1", "--no-wait"], &["token", "list"], &["list", "--json"], &["config"]];
+
+    for args in commands {
+        let mut child = env.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("cannot start ingest");
+        // Closing the reading end before the command prints makes its first write fail
+        // with EPIPE, as `| head -0` would.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("cannot wait for ingest");
+
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "ingest {}: {stderr}", args.join(" "));
+        assert!(!stderr.contains("panicked"), "ingest {}: {stderr}", args.join(" "));
+    }
+}
+
+#[test]
 fn status_unknown_run_exits_2() {
     let env = CliEnv::new(&[]);
 
@@ -337,6 +369,37 @@ fn retry_queue_leaves_run_pending() {
     let again = env.run(&["retry", "1", "--queue"]);
     again.expect_code(1);
     assert!(again.stderr.contains("already being retried by run 2"), "{}", again.stderr);
+}
+
+#[test]
+fn retry_of_dry_run_is_dry_run_unless_false() {
+    let env = CliEnv::new(&["penguin-importer"]);
+    let file = data_file("penguins-raw.csv");
+    env.run(&["run", "penguin-importer", "--file", file.to_str().unwrap(), "--dry-run"]).expect_code(1);
+
+    let inherited = env.run(&["retry", "1", "--queue", "--json"]);
+    env.run(&["cancel", "2"]).expect_code(0);
+    let explicit = env.run(&["retry", "1", "--queue", "--json", "--dry-run=false"]);
+    env.run(&["cancel", "3"]).expect_code(0);
+    let flag = env.run(&["retry", "1", "--queue", "--json", "--dry-run"]);
+
+    inherited.expect_code(0);
+    assert_eq!(inherited.json()["dry_run"], true, "a retry of a dry run is a dry run");
+    explicit.expect_code(0);
+    assert_eq!(explicit.json()["dry_run"], false, "--dry-run=false writes");
+    flag.expect_code(0);
+    assert_eq!(flag.json()["dry_run"], true);
+}
+
+#[test]
+fn retry_of_real_run_writes_by_default() {
+    let env = CliEnv::new(&["penguin-importer"]);
+    run_json(&env, "penguin-importer", "penguins-raw.csv", 1);
+
+    let output = env.run(&["retry", "1", "--queue", "--json"]);
+
+    output.expect_code(0);
+    assert_eq!(output.json()["dry_run"], false);
 }
 
 #[test]
@@ -439,6 +502,39 @@ fn config_errors_exit_2() {
     assert!(invalid.stderr.contains("port in bad-port.toml is invalid"), "{}", invalid.stderr);
     missing.expect_code(2);
     assert!(missing.stderr.contains("cannot read the configuration file missing.toml"), "{}", missing.stderr);
+}
+
+#[test]
+fn invalid_settings_exit_2() {
+    let cases = [
+        ("INGEST_DATABASE_URL", "mysql://app@127.0.0.1/app", "mysql:// databases are not supported"),
+        ("INGEST_WORKERS", "0", "from 1 to 1024"),
+        ("INGEST_LEASE_SECONDS", "0", "from 1 to 86400"),
+        ("INGEST_IMPORTER_TIMEOUT_MS", "0", "from 1 to 3600000"),
+        ("INGEST_API_PREFIX", "api", "a URL path such as /api/v1/ingest"),
+    ];
+    for (name, value, expected) in cases {
+        let mut env = CliEnv::new(&[]);
+        env.set_env(name, value);
+
+        let output = env.run(&["config"]);
+
+        output.expect_code(2);
+        assert!(output.stderr.contains(&format!("{name} is invalid")), "{name}={value}: {}", output.stderr);
+        assert!(output.stderr.contains(expected), "{name}={value}: {}", output.stderr);
+    }
+}
+
+#[test]
+fn serve_with_invalid_api_prefix_exits_2() {
+    let mut env = CliEnv::new(&[]);
+    env.set_env("INGEST_API_PREFIX", "api");
+
+    let output = env.run(&["serve"]);
+
+    output.expect_code(2);
+    assert!(output.stderr.contains("INGEST_API_PREFIX is invalid"), "{}", output.stderr);
+    assert!(!output.stderr.contains("panicked"), "{}", output.stderr);
 }
 
 #[test]

@@ -64,3 +64,45 @@ fn retry_of_run_without_failures_is_rejected() {
     let list = expect_json(app.get(""), 200);
     assert_eq!(list["meta"]["total"], 1, "a rejected retry creates no run: {list}");
 }
+
+/// Uploads penguins-raw.csv as a dry run and returns the ended run's id.
+fn dry_run_penguins(app: &TestApp) -> i64 {
+    let body = expect_json(app.upload("penguin-importer", &data_file("penguins-raw.csv"), true), 202);
+    let original = app.wait_for_run(run_id(&body["data"]));
+    assert_eq!(original["status"], "completed_with_errors", "run {original}");
+    assert_eq!(original["dry_run"], true, "run {original}");
+    run_id(&original)
+}
+
+#[test]
+fn retry_of_dry_run_is_dry_run() {
+    let app = TestApp::start(&["penguin-importer"]);
+    let original_id = dry_run_penguins(&app);
+
+    let accepted = expect_json(app.post(&format!("/{original_id}/retry")), 202);
+
+    assert_eq!(accepted["data"]["dry_run"], true, "retry {accepted}");
+    let retry = app.wait_for_run(run_id(&accepted["data"]));
+    assert_eq!(retry["dry_run"], true, "retry {retry}");
+    assert_eq!(retry["summary"]["dry_run"], true, "retry {retry}");
+}
+
+#[test]
+fn retry_of_dry_run_can_write() {
+    let app = TestApp::start(&["penguin-importer"]);
+    let original_id = dry_run_penguins(&app);
+
+    let accepted = expect_json(app.post_json(&format!("/{original_id}/retry"), &json!({ "dry_run": false })), 202);
+
+    assert_eq!(accepted["data"]["dry_run"], false, "retry {accepted}");
+}
+
+#[test]
+fn retry_of_real_run_writes_by_default() {
+    let app = TestApp::start(&["penguin-importer"]);
+    let original = app.import("penguin-importer", &data_file("penguins-raw.csv"));
+
+    let accepted = expect_json(app.post(&format!("/{}/retry", run_id(&original))), 202);
+
+    assert_eq!(accepted["data"]["dry_run"], false, "retry {accepted}");
+}

@@ -132,3 +132,50 @@ fn unknown_run_is_not_found() {
         assert!(!message.is_empty(), "{method} {path}: the body has no message: {body}");
     }
 }
+
+/// Returns the string at `pointer` of `body`, and panics when it is not a string.
+fn link<'a>(body: &'a Value, pointer: &str) -> &'a str {
+    body.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("{pointer} is not a string in {body}"))
+}
+
+#[test]
+fn page_links_keep_query_parameters() {
+    let app = TestApp::start(&["airline-importer"]);
+    for _ in 0..3 {
+        app.start_run("airline-importer", &data_file("airlines.csv"));
+    }
+
+    let body = expect_json(app.get("?per_page=1&page=2&importer=airline-importer"), 200);
+
+    let base = app.api_url("");
+    assert_eq!(link(&body, "/meta/path"), base);
+    assert_eq!(link(&body, "/links/first"), format!("{base}?per_page=1&importer=airline-importer&page=1"));
+    assert_eq!(link(&body, "/links/prev"), format!("{base}?per_page=1&importer=airline-importer&page=1"));
+    assert_eq!(link(&body, "/links/next"), format!("{base}?per_page=1&importer=airline-importer&page=3"));
+    assert_eq!(link(&body, "/links/last"), format!("{base}?per_page=1&importer=airline-importer&page=3"));
+    assert_eq!(link(&body, "/meta/links/2/url"), format!("{base}?per_page=1&importer=airline-importer&page=2"));
+}
+
+#[test]
+fn proxy_headers_are_ignored_by_default() {
+    let app = TestApp::start(&[]);
+    let request = app.request(reqwest::Method::GET, "").header("X-Forwarded-Proto", "https").header("X-Forwarded-Host", "api.example.com");
+
+    let body = expect_json(app.send(request), 200);
+
+    assert_eq!(link(&body, "/links/first"), format!("{}?page=1", app.api_url("")));
+}
+
+#[test]
+fn trusted_proxy_headers_set_scheme_and_host() {
+    let app = TestApp::builder().env("INGEST_TRUST_PROXY_HEADERS", "true").start();
+    let forwarded = app.request(reqwest::Method::GET, "").header("Forwarded", "for=192.0.2.1;proto=https;host=api.example.com");
+    let x_forwarded = app.request(reqwest::Method::GET, "?per_page=5").header("X-Forwarded-Proto", "https");
+
+    let forwarded = expect_json(app.send(forwarded), 200);
+    let x_forwarded = expect_json(app.send(x_forwarded), 200);
+
+    assert_eq!(link(&forwarded, "/links/first"), format!("https://api.example.com{API_PREFIX}?page=1"));
+    let host = app.api_url("").trim_start_matches("http://").to_owned();
+    assert_eq!(link(&x_forwarded, "/links/first"), format!("https://{host}?per_page=5&page=1"));
+}

@@ -253,3 +253,42 @@ fn upload_file_name_never_becomes_path() {
         assert!(generated, "a stored file has a name the server did not generate: {stored}");
     }
 }
+
+#[test]
+fn unclosed_quote_fails_its_row() {
+    let app = TestApp::start(&["airline-importer"]);
+    let file = app.dir().join("airlines-unclosed.csv");
+    std::fs::write(&file, "carrier,name\nAA,American Airlines Inc.\nUA,\"United Air Lines Inc.\nWN,Southwest Airlines Co.\n")
+        .unwrap();
+
+    let run = app.import("airline-importer", &file);
+
+    assert_eq!(run["status"], "completed_with_errors", "run {run}");
+    assert_eq!(run["progress"]["successful"], 1, "run {run}");
+    assert_eq!(run["progress"]["failed"], 1, "run {run}");
+    let failed = &run["rows"][0];
+    assert_eq!(failed["row_number"], 2, "row {failed}");
+    let message = failed["errors"]["message"].as_str().unwrap_or_else(|| panic!("no message in {failed}"));
+    assert!(message.contains("row 2 (line 3)"), "{message}");
+    assert!(message.contains("closing quote is missing"), "{message}");
+}
+
+#[test]
+fn wide_header_row_imports() {
+    let app = TestApp::start(&["airline-importer"]);
+    let file = app.dir().join("airlines-wide.csv");
+    // 50,000 more columns, all named alike, which the host renames x_2, x_3, … and the
+    // importer checks for repeats.
+    let columns = 50_000;
+    let (headers, cells) = (",x".repeat(columns), ",".repeat(columns));
+    std::fs::write(&file, format!("carrier,name{headers}\nAA,American Airlines Inc.{cells}\nUA,United Air Lines Inc.{cells}\n"))
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    let run = app.import("airline-importer", &file);
+    let took = started.elapsed();
+
+    assert_eq!(run["status"], "completed", "run {run}");
+    assert_eq!(run["progress"]["successful"], 2, "run {run}");
+    assert!(took < std::time::Duration::from_secs(30), "the import took {took:?}");
+}

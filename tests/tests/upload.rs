@@ -121,3 +121,60 @@ fn dry_run_records_failed_rows() {
     let written = if app.table_exists("penguins") { app.count_rows("penguins") } else { 0 };
     assert_eq!(written, 0, "a dry run writes no penguin");
 }
+
+/// Asserts a 422 whose message, also the first of `errors.file`, contains `expected`.
+fn assert_file_message(body: &Value, expected: &str) {
+    assert_file_error(body);
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains(expected), "the message should contain {expected:?}: {body}");
+    assert_eq!(body["errors"]["file"][0], message, "errors.file in {body}");
+}
+
+#[test]
+fn truncated_multipart_body_is_unprocessable() {
+    let app = TestApp::start(&["airline-importer"]);
+    // The body ends inside the file's data, without the closing `--boundary--`.
+    let body = "--XBOUNDARY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"airlines.csv\"\r\n\
+                Content-Type: text/csv\r\n\r\ncarrier,name\nAA,American Airlines Inc.\n";
+    let request = app
+        .request(reqwest::Method::POST, "/upload/airline-importer")
+        .header("Content-Type", "multipart/form-data; boundary=XBOUNDARY")
+        .body(body);
+
+    let response = app.send(request);
+
+    assert_file_message(&expect_json(response, 422), "incomplete");
+    assert_eq!(expect_json(app.get(""), 200)["meta"]["total"], 0, "no run was created");
+}
+
+#[test]
+fn text_field_named_file_is_unprocessable() {
+    let app = TestApp::start(&["airline-importer"]);
+
+    let response = app.upload_form("airline-importer", Form::new().text("file", "carrier,name\nAA,American\n"));
+
+    let body = expect_json(response, 422);
+    assert_file_message(&body, "The file field must be a file.");
+}
+
+#[test]
+fn empty_file_is_unprocessable() {
+    let app = TestApp::start(&["airline-importer"]);
+    let file = app.dir().join("empty.csv");
+    std::fs::write(&file, "").unwrap();
+
+    let response = app.upload_form("airline-importer", file_form(&file));
+
+    assert_file_message(&expect_json(response, 422), "empty");
+}
+
+#[test]
+fn two_file_parts_are_unprocessable() {
+    let app = TestApp::start(&["airline-importer"]);
+    let form = file_form(&data_file("airlines.csv")).file("file", data_file("airlines.csv")).unwrap();
+
+    let response = app.upload_form("airline-importer", form);
+
+    assert_file_message(&expect_json(response, 422), "2 parts named file");
+    assert_eq!(expect_json(app.get(""), 200)["meta"]["total"], 0, "no run was created");
+}

@@ -5,7 +5,7 @@
 //! and what to do), plus `errors` by field for validation failures, as Laravel answers.
 //! Store and task failures become 500 with their detail logged, not shown.
 
-use rocket::http::Status;
+use rocket::http::{Header, Status};
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
 use rocket::{Request, catch};
@@ -88,9 +88,51 @@ pub fn unauthenticated() -> Json<serde_json::Value> {
     message("Unauthenticated.")
 }
 
+/// Responds with 404, or with 405 and an `Allow` header when a route has this path but
+/// another method, as Laravel does.
 #[catch(404)]
-pub fn not_found() -> Json<serde_json::Value> {
-    message("Not found.")
+pub fn not_found(request: &Request<'_>) -> NotFound {
+    let mut requested = request.method();
+    if requested == rocket::http::Method::Head {
+        // Rocket serves HEAD requests with GET routes.
+        requested = rocket::http::Method::Get;
+    }
+    let path = request.uri().path().as_str();
+    let allowed = super::methods::allowed_methods(request.rocket(), path);
+    if allowed.is_empty() || allowed.contains(&requested) {
+        // No route has this path, or one with this method forwarded: a plain 404.
+        return NotFound::Route;
+    }
+    let allowed: Vec<&str> = allowed.iter().map(|method| method.as_str()).collect();
+    NotFound::Method {
+        message: format!(
+            "The {} method is not supported for route {path}. Supported methods: {}.",
+            request.method(),
+            allowed.join(", ")
+        ),
+        allow: allowed.join(", "),
+    }
+}
+
+/// The response of the 404 catcher.
+pub enum NotFound {
+    Route,
+    /// 405: the path exists with the methods of `allow`.
+    Method { message: String, allow: String },
+}
+
+impl<'r> Responder<'r, 'static> for NotFound {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        match self {
+            NotFound::Route => message("Not found.").respond_to(request),
+            NotFound::Method { message: text, allow } => {
+                let mut response = message(&text).respond_to(request)?;
+                response.set_status(Status::MethodNotAllowed);
+                response.set_header(Header::new("Allow", allow));
+                Ok(response)
+            }
+        }
+    }
 }
 
 #[catch(413)]

@@ -6,9 +6,12 @@ mod errors;
 mod failed_rows;
 mod health;
 pub(crate) mod importers;
+mod list_url;
+mod methods;
 mod openapi;
 mod runs;
 mod upload;
+mod upload_form;
 pub(crate) mod views;
 
 use std::sync::Arc;
@@ -40,12 +43,16 @@ pub fn build(state: AppState) -> Rocket<Build> {
         .limit("json", ByteUnit::Mebibyte(1));
     let temp_dir = config.storage_dir.join("tmp");
     let _ = std::fs::create_dir_all(&temp_dir);
+    // `ingest serve` handles SIGTERM and SIGINT itself, so that it stops the run workers
+    // with the HTTP server; see `cli::serve`.
+    let shutdown = rocket::config::Shutdown { ctrlc: false, signals: Default::default(), ..Default::default() };
 
     let figment = rocket::Config::figment()
         .merge(("address", config.address.clone()))
         .merge(("port", config.port))
         .merge(("limits", limits))
         .merge(("temp_dir", temp_dir))
+        .merge(("shutdown", shutdown))
         .merge(("log_level", rocket::config::LogLevel::Off))
         .merge(("cli_colors", false))
         .merge(("ident", "ingest"));

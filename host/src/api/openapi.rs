@@ -87,7 +87,7 @@ fn paths() -> Value {
                     "required": false,
                     "content": { "application/json": { "schema": {
                         "type": "object",
-                        "properties": { "dry_run": { "type": "boolean", "default": false } },
+                        "properties": { "dry_run": { "type": "boolean", "description": "Run the importer but write nothing to the target table. Without it, the retry is a dry run exactly when the retried run was." } },
                     } } },
                 },
                 "responses": {
@@ -149,7 +149,7 @@ fn paths() -> Value {
                     "401": { "$ref": "#/components/responses/Unauthenticated" },
                     "404": { "$ref": "#/components/responses/NotFound" },
                     "413": json_response("The file is larger than INGEST_MAX_UPLOAD_BYTES.", "#/components/schemas/Message"),
-                    "422": json_response("The file is missing, unreadable or not in the format the importer reads, or dry_run is invalid.", "#/components/schemas/ValidationError"),
+                    "422": json_response("The file is missing, empty, not a file, sent more than once, incomplete, unreadable or not in the format the importer reads, or dry_run is invalid.", "#/components/schemas/ValidationError"),
                 },
             },
         },

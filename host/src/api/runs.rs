@@ -2,13 +2,13 @@
 
 use rocket::State;
 use rocket::http::Status;
-use rocket::http::uri::Host;
 use rocket::serde::json::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::AuthenticatedUser;
 use super::errors::ApiError;
+use super::list_url::ListUrl;
 use super::{AppState, views};
 use crate::runs::{RetryError, create_retry};
 use crate::store::runs::{self, CancelOutcome};
@@ -21,7 +21,7 @@ const MAX_PER_PAGE: i64 = 100;
 pub async fn list(
     _user: AuthenticatedUser,
     state: &State<AppState>,
-    host: Option<&Host<'_>>,
+    url: ListUrl,
     page: Option<&str>,
     per_page: Option<&str>,
 ) -> Result<Json<Value>, ApiError> {
@@ -39,11 +39,7 @@ pub async fn list(
 
     let (found, total) = state.store.run(move |connection| runs::page(connection, page, per_page)).await?;
     let data = found.iter().map(|run| views::run(run, None)).collect();
-    let base_url = match host {
-        Some(host) => format!("http://{host}{}", state.config.api_prefix),
-        None => state.config.api_prefix.clone(),
-    };
-    Ok(Json(views::page(data, &base_url, page, per_page, total)))
+    Ok(Json(views::page(data, url.base(), |page| url.page(page), page, per_page, total)))
 }
 
 #[rocket::get("/<id>", rank = 2)]
@@ -104,7 +100,7 @@ pub async fn retry(
         RetryError::Store(error) => ApiError::Store(error),
     })?;
     state.runs.wake.notify_one();
-    tracing::info!(run_id = run.id, retried_from = id, "retry run created");
+    tracing::info!(run_id = run.id, retried_from = id, dry_run = run.dry_run, "retry run created");
     Ok((Status::Accepted, Json(json!({ "data": views::run(&run, None) }))))
 }
 
@@ -131,17 +127,18 @@ pub async fn errors_summary(id: &str, _user: AuthenticatedUser, state: &State<Ap
     Ok(Json(json!({ "data": summary })))
 }
 
-/// Reads the optional JSON body `{"dry_run": bool}` of retry and trigger. An empty body
-/// means no dry run; a body that is not such JSON is a 422, never a silent real run.
+/// Reads the optional JSON body `{"dry_run": bool}` of retry and trigger, and returns
+/// `dry_run` when the body sets it. An empty body sets nothing; a body that is not such
+/// JSON is a 422, never a silent real run.
 pub fn parse_dry_run_body<T: serde::de::DeserializeOwned>(
     body: &str,
     dry_run: impl FnOnce(T) -> Option<bool>,
-) -> Result<bool, ApiError> {
+) -> Result<Option<bool>, ApiError> {
     if body.trim().is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
     serde_json::from_str::<T>(body)
-        .map(|request| dry_run(request).unwrap_or(false))
+        .map(dry_run)
         .map_err(|_| ApiError::invalid("dry_run", "The body must be JSON such as {\"dry_run\": true}, with dry_run true or false."))
 }
 

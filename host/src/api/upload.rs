@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use super::auth::AuthenticatedUser;
 use super::errors::ApiError;
 use super::runs::sentence;
+use super::upload_form::{UploadPart, form_error, single_file};
 use super::{AppState, views};
 use crate::fetch::{self, FetchError, FetchFault};
 use crate::plugins::description::{Description, SourceKind};
@@ -33,9 +34,9 @@ use crate::store::runs::{self, NewRun};
 
 #[derive(FromForm)]
 pub struct UploadForm<'r> {
-    /// A `Result` rather than an `Option`, which would turn a file over the size limit
-    /// into a missing file.
-    file: rocket::form::Result<'r, TempFile<'r>>,
+    /// Every part named `file`, so that a second one is rejected rather than ignored. A
+    /// `Result`, so that a file over the size limit is not read as a missing file.
+    file: rocket::form::Result<'r, Vec<UploadPart<'r>>>,
     dry_run: Option<String>,
 }
 
@@ -47,13 +48,9 @@ pub async fn upload(
     form: Result<Form<UploadForm<'_>>, Errors<'_>>,
 ) -> Result<(Status, Json<Value>), ApiError> {
     let importer = state.registry.get(slug).ok_or_else(|| importer_not_found(slug))?;
-    let mut form = form.map_err(form_error)?.into_inner();
+    let form = form.map_err(form_error)?.into_inner();
     let dry_run = parse_dry_run(form.dry_run.as_deref())?;
-    let file = match &mut form.file {
-        Ok(file) if file.len() > 0 => file,
-        Ok(_) => return Err(ApiError::invalid("file", "The file field is required.")),
-        Err(errors) => return Err(form_error(std::mem::take(errors))),
-    };
+    let mut file: TempFile<'_> = single_file(form.file.map_err(form_error)?)?;
     if !matches!(importer.description.source, SourceKind::Upload | SourceKind::Json) {
         return Err(ApiError::BadRequest(format!(
             "Importer {slug} reads its rows from its own source, not an upload; start it with POST trigger/{slug}."
@@ -104,7 +101,7 @@ pub async fn trigger(
 ) -> Result<(Status, Json<Value>), ApiError> {
     let importer = state.registry.get(slug).ok_or_else(|| importer_not_found(slug))?;
     let description = &importer.description;
-    let dry_run = super::runs::parse_dry_run_body::<TriggerRequest>(&body, |request| request.dry_run)?;
+    let dry_run = super::runs::parse_dry_run_body::<TriggerRequest>(&body, |request| request.dry_run)?.unwrap_or(false);
     let location = match (description.source, &description.location) {
         (SourceKind::Filesystem | SourceKind::Url, Some(location)) => location.clone(),
         _ => {
@@ -249,26 +246,6 @@ fn parse_dry_run(value: Option<&str>) -> Result<bool, ApiError> {
         Some("1") | Some("true") => Ok(true),
         Some(_) => Err(ApiError::invalid("dry_run", "The dry run field must be true or false.")),
     }
-}
-
-/// Maps the errors of the form or of its file field: a size limit gives 413, a missing
-/// file the 422 Laravel gives, and anything else a 422 that quotes Rocket's errors.
-fn form_error(errors: Errors<'_>) -> ApiError {
-    use rocket::form::error::ErrorKind;
-
-    let too_large = errors
-        .iter()
-        .any(|error| matches!(error.kind, ErrorKind::InvalidLength { .. }) || error.to_string().contains("limit"));
-    if too_large {
-        return ApiError::TooLarge(
-            "The uploaded file is larger than the server accepts; split it or ask the operator to raise INGEST_MAX_UPLOAD_BYTES."
-                .into(),
-        );
-    }
-    if !errors.is_empty() && errors.iter().all(|error| matches!(error.kind, ErrorKind::Missing)) {
-        return ApiError::invalid("file", "The file field is required.");
-    }
-    ApiError::invalid("file", format!("The upload could not be read: {errors}."))
 }
 
 /// Opens the stored file with the importer's format options, so that content the

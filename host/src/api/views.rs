@@ -47,10 +47,10 @@ pub fn row(row: &StoredRow) -> Value {
     })
 }
 
-/// Wraps `data` in the shape of Laravel's length-aware paginator.
-pub fn page(data: Vec<Value>, base_url: &str, current: i64, per_page: i64, total: i64) -> Value {
+/// Wraps `data` in the shape of Laravel's length-aware paginator. `path` is the list's
+/// URL without a query, and `url` returns the URL of a page.
+pub fn page(data: Vec<Value>, path: &str, url: impl Fn(i64) -> String, current: i64, per_page: i64, total: i64) -> Value {
     let last = ((total + per_page - 1) / per_page).max(1);
-    let url = |page: i64| format!("{base_url}?page={page}");
     let from = if data.is_empty() { Value::Null } else { ((current - 1) * per_page + 1).into() };
     let to = if data.is_empty() { Value::Null } else { ((current - 1) * per_page + data.len() as i64).into() };
     let previous = (current > 1).then(|| url(current - 1));
@@ -68,7 +68,7 @@ pub fn page(data: Vec<Value>, base_url: &str, current: i64, per_page: i64, total
             "from": from,
             "last_page": last,
             "links": links,
-            "path": base_url,
+            "path": path,
             "per_page": per_page,
             "to": to,
             "total": total,
@@ -82,7 +82,7 @@ mod tests {
 
     #[test]
     fn page_links_follow_laravel() {
-        let view = page(vec![json!(1), json!(2)], "http://h/api", 2, 2, 5);
+        let view = page(vec![json!(1), json!(2)], "http://h/api", |page| format!("http://h/api?page={page}"), 2, 2, 5);
         assert_eq!(view["links"]["prev"], "http://h/api?page=1");
         assert_eq!(view["links"]["next"], "http://h/api?page=3");
         assert_eq!(view["links"]["last"], "http://h/api?page=3");
@@ -95,7 +95,7 @@ mod tests {
 
     #[test]
     fn empty_page_has_null_bounds() {
-        let view = page(vec![], "http://h/api", 1, 15, 0);
+        let view = page(vec![], "http://h/api", |page| format!("http://h/api?page={page}"), 1, 15, 0);
         assert_eq!(view["meta"]["from"], Value::Null);
         assert_eq!(view["links"]["next"], Value::Null);
         assert_eq!(view["meta"]["last_page"], 1);

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::output::outln;
 use crate::config::Config;
 
 #[derive(Debug, Args)]
@@ -19,13 +20,13 @@ pub struct ConfigArgs {
 pub fn run(args: ConfigArgs, config: &Config, file: Option<&Path>) -> anyhow::Result<ExitCode> {
     let table = config.to_table();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&table)?);
+        outln!("{}", serde_json::to_string_pretty(&table)?)?;
     } else {
         match file {
-            Some(file) => println!("# Read from {}, then INGEST_* environment variables.", file.display()),
-            None => println!("# No configuration file: defaults, then INGEST_* environment variables."),
+            Some(file) => outln!("# Read from {}, then INGEST_* environment variables.", file.display())?,
+            None => outln!("# No configuration file: defaults, then INGEST_* environment variables.")?,
         }
-        print!("{}", toml::to_string(&table)?);
+        super::output::write_stdout(&toml::to_string(&table)?)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -12,6 +12,7 @@ use anyhow::Context;
 use clap::Args;
 use tokio::signal::unix::{SignalKind, signal};
 
+use super::output::{errln, outln};
 use super::{UsageError, load_importers, open_store, progress};
 use crate::api::views;
 use crate::config::Config;
@@ -44,9 +45,11 @@ pub struct RunArgs {
 pub struct RetryArgs {
     /// The id of the run whose failed rows are retried.
     id: i64,
-    /// Run the importer over the failed rows, but write nothing to the target table.
-    #[arg(long)]
-    dry_run: bool,
+    /// Run the importer over the failed rows, but write nothing to the target table;
+    /// --dry-run=false writes. Without the option, the retry is a dry run exactly when
+    /// the original run was.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    dry_run: Option<bool>,
     /// Only create the retry run and leave it pending for a server's workers, instead of
     /// processing it in this process.
     #[arg(long)]
@@ -123,18 +126,18 @@ pub fn retry(args: RetryArgs, config: &Config) -> anyhow::Result<ExitCode> {
         Err(error @ (RetryError::NoFailedRows(_) | RetryError::AlreadyRetrying { .. })) => return Err(error.into()),
         Err(RetryError::Store(error)) => return Err(error.into()),
     };
-    tracing::info!(run_id = run.id, retried_from = args.id, "retry run created");
+    tracing::info!(run_id = run.id, retried_from = args.id, dry_run = run.dry_run, "retry run created");
 
     match registry {
         Some(registry) => process_here(run, &store, registry, config, args.json),
         None => {
             if args.json {
-                println!("{}", views::run(&run, None));
+                outln!("{}", views::run(&run, None))?;
             } else {
-                println!(
+                outln!(
                     "run {} queued: it retries the failed rows of run {}; a server's workers start it",
                     run.id, args.id
-                );
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -163,15 +166,15 @@ fn process_here(run: Run, store: &Store, registry: Arc<Registry>, config: &Confi
             finished
         }
         None => {
-            eprintln!("run {id} was claimed by a server's worker first; following it");
+            errln!("run {id} was claimed by a server's worker first; following it");
             progress::follow(store, id, || false)?
         }
     };
 
     if json {
-        println!("{}", views::run(&finished, None));
+        outln!("{}", views::run(&finished, None))?;
     } else {
-        println!("{}", progress::outcome_line(&finished));
+        outln!("{}", progress::outcome_line(&finished))?;
     }
     Ok(progress::exit_code(&finished))
 }
@@ -207,7 +210,7 @@ fn cancel_on_interrupt(store: Store, id: i64) {
 
     let spawned = std::thread::Builder::new().name("interrupt".into()).spawn(move || {
         runtime.block_on(interrupts.recv());
-        eprintln!("\ninterrupted: cancelling run {id} at its next chunk boundary; press Ctrl-C again to quit at once");
+        errln!("\ninterrupted: cancelling run {id} at its next chunk boundary; press Ctrl-C again to quit at once");
         let requested = store
             .connection()
             .map_err(anyhow::Error::from)
@@ -227,6 +230,9 @@ fn cancel_on_interrupt(store: Store, id: i64) {
 fn importer_not_found(slug: &str, config: &Config, registry: &Registry) -> UsageError {
     let rejected = registry.rejected().len();
     let note = match rejected {
+        0 if registry.all().is_empty() => {
+            " (it has no .wasm files; scripts/build-plugins builds the example importers into target/plugins)".to_owned()
+        }
         0 => String::new(),
         count => format!(" ({count} file(s) there failed to load)"),
     };

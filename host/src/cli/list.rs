@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::json;
 
+use super::output::{errln, outln};
 use super::{EXIT_FAILURE, load_importers};
 use crate::api::importers;
 use crate::config::Config;
@@ -25,26 +26,26 @@ pub fn run(args: ListArgs, config: &Config) -> anyhow::Result<ExitCode> {
 
     if args.json {
         let data: Vec<_> = importers.iter().map(|importer| importers::view(importer, registry.last_error(importer))).collect();
-        println!("{}", json!({ "data": data, "rejected": rejected }));
+        outln!("{}", json!({ "data": data, "rejected": rejected }))?;
     } else {
-        println!("{:<28}  {:<10}  {:<8}  {:<24}  file", "slug", "version", "source", "targets");
+        outln!("{:<28}  {:<10}  {:<8}  {:<24}  file", "slug", "version", "source", "targets")?;
         for importer in &importers {
             let description = &importer.description;
             let tables: Vec<&str> = description.targets.iter().map(|target| target.table.as_str()).collect();
-            println!(
+            outln!(
                 "{:<28}  {:<10}  {:<8}  {:<24}  {}",
                 description.slug,
                 description.version,
                 format!("{:?}", description.source).to_lowercase(),
                 tables.join(","),
                 importer.file.display()
-            );
+            )?;
         }
         if importers.is_empty() {
-            println!("(no importers in {})", config.plugins_dir.display());
+            outln!("(no importers in {})", config.plugins_dir.display())?;
         }
         for file in &rejected {
-            eprintln!("rejected: {}", file.error);
+            errln!("rejected: {}", file.error);
         }
     }
     Ok(if rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_FAILURE) })

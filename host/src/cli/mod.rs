@@ -8,12 +8,14 @@ mod config;
 mod import;
 mod list;
 mod new;
+mod output;
 mod progress;
 mod prune;
 mod runs;
 mod serve;
 mod token;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -126,15 +128,25 @@ impl Cli {
 
 /// Sets up logging to stderr, so that commands such as `token create` print only their
 /// result on stdout. `RUST_LOG` sets the level.
+///
+/// Text logs are coloured only when stderr is a terminal and `NO_COLOR` is unset or
+/// empty, so that log files and journald get no escape codes.
 pub fn init_tracing(cli: &Cli) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(cli.default_log_filter()));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+    let colour = std::io::stderr().is_terminal() && !no_color;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour);
     if cli.log_json {
         builder.json().init();
     } else {
         builder.init();
     }
+}
+
+/// Prints an error returned by [`run`] to stderr, with its chain of causes.
+pub fn print_error(error: &anyhow::Error) {
+    output::errln!("error: {error:#}");
 }
 
 /// Maps an error returned by [`run`] to its exit status.

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::UsageError;
+use super::output::outln;
 use crate::store::HOST_TABLES;
 
 const CARGO_TOML: &str = include_str!("templates/Cargo.toml.template");
@@ -137,13 +138,13 @@ pub fn run(args: NewArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
 
-    println!("created importer {} in {}", names.slug, dir.display());
-    println!("  it writes the table {} and depends on the SDK in {}", names.table, sdk_path.display());
-    println!("next:");
-    println!("  cd {}", dir.display());
-    println!("  cargo build --release --target wasm32-wasip2");
-    println!("  mkdir -p plugins && cp target/wasm32-wasip2/release/{}.wasm plugins/", names.artifact);
-    println!("  INGEST_PLUGINS_DIR=plugins ingest run {} --file sample.csv", names.slug);
+    outln!("created importer {} in {}", names.slug, dir.display())?;
+    outln!("  it writes the table {} and depends on the SDK in {}", names.table, sdk_path.display())?;
+    outln!("next:")?;
+    outln!("  cd {}", dir.display())?;
+    outln!("  cargo build --release --target wasm32-wasip2")?;
+    outln!("  mkdir -p plugins && cp target/wasm32-wasip2/release/{}.wasm plugins/", names.artifact)?;
+    outln!("  INGEST_PLUGINS_DIR=plugins ingest run {} --file sample.csv", names.slug)?;
     Ok(ExitCode::SUCCESS)
 }
 

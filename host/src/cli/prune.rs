@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use clap::Args;
 
+use super::output::{errln, outln};
 use super::{EXIT_FAILURE, open_store};
 use crate::config::Config;
 use crate::store::{self, rows, runs};
@@ -55,12 +56,12 @@ pub fn run(args: PruneArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let removed = prune_uploads(&config.storage_dir.join("uploads"), cutoff, &in_use, args.dry_run);
 
     let verb = if args.dry_run { "would remove" } else { "removed" };
-    println!(
+    outln!(
         "{verb} {row_count} remembered rows of runs finished before {cutoff_text}, and {} uploaded files ({} bytes) older than that",
         removed.files, removed.bytes
-    );
+    )?;
     for failure in &removed.failures {
-        eprintln!("error: {failure}");
+        errln!("error: {failure}");
     }
     Ok(if removed.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_FAILURE) })
 }

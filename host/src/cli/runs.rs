@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::output::{errln, outln};
 use super::{EXIT_FAILURE, UsageError, open_store, progress};
 use crate::api::views;
 use crate::config::Config;
@@ -48,9 +49,9 @@ pub fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
 
     if args.json {
         let stored_rows = rows::first_rows(&mut connection, run.id, config.run_rows_limit)?;
-        println!("{}", views::run(&run, Some(&stored_rows)));
+        outln!("{}", views::run(&run, Some(&stored_rows)))?;
     } else {
-        print_run(&run);
+        print_run(&run)?;
     }
     Ok(if args.wait { progress::exit_code(&run) } else { ExitCode::SUCCESS })
 }
@@ -62,15 +63,15 @@ pub fn cancel(args: CancelArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let mut connection = store.connection()?;
     match runs::request_cancel(&mut connection, id)? {
         CancelOutcome::CancelledBeforeStart => {
-            println!("run {id} cancelled before it started");
+            outln!("run {id} cancelled before it started")?;
             Ok(ExitCode::SUCCESS)
         }
         CancelOutcome::Requested => {
-            println!("cancellation of run {id} requested: it stops at its next chunk boundary");
+            outln!("cancellation of run {id} requested: it stops at its next chunk boundary")?;
             Ok(ExitCode::SUCCESS)
         }
         CancelOutcome::AlreadyFinished(status) => {
-            eprintln!(
+            errln!(
                 "error: run {id} has already finished with status {}; only pending or processing runs can be cancelled",
                 status.as_str()
             );
@@ -85,28 +86,29 @@ fn find(connection: &mut DbConnection, id: i64) -> anyhow::Result<Run> {
 }
 
 /// Prints the run as `field: value` lines, the first being the outcome line.
-fn print_run(run: &Run) {
-    println!("{}", progress::outcome_line(run));
-    println!("importer: {}", run.importer);
+fn print_run(run: &Run) -> std::io::Result<()> {
+    outln!("{}", progress::outcome_line(run))?;
+    outln!("importer: {}", run.importer)?;
     if let Some(version) = &run.importer_version {
-        println!("importer version: {version}");
+        outln!("importer version: {version}")?;
     }
     if let Some(original) = run.retried_from_run_id {
-        println!("retries run: {original}");
+        outln!("retries run: {original}")?;
     }
     if let Some(name) = &run.original_filename {
-        println!("file: {name}");
+        outln!("file: {name}")?;
     }
-    println!("dry run: {}", if run.dry_run { "yes" } else { "no" });
+    outln!("dry run: {}", if run.dry_run { "yes" } else { "no" })?;
     match run.total_rows {
-        Some(total) => println!("rows: {} processed of {total}", run.processed_rows),
-        None => println!("rows: {} processed, total not counted yet", run.processed_rows),
+        Some(total) => outln!("rows: {} processed of {total}", run.processed_rows)?,
+        None => outln!("rows: {} processed, total not counted yet", run.processed_rows)?,
     }
-    println!("created: {}", run.created_at);
+    outln!("created: {}", run.created_at)?;
     if let Some(completed) = &run.completed_at {
-        println!("completed: {completed}");
+        outln!("completed: {completed}")?;
     }
     if run.cancel_requested && !run.status().is_finished() {
-        println!("cancellation: requested");
+        outln!("cancellation: requested")?;
     }
+    Ok(())
 }

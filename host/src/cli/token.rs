@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use super::UsageError;
+use super::output::outln;
 use crate::config::Config;
 use crate::store::{Store, tokens};
 
@@ -20,7 +21,8 @@ pub enum TokenCommand {
         #[arg(long)]
         name: Option<String>,
     },
-    /// List tokens (never their secret).
+    /// List tokens (never their secret) with when each was created, last used (to the
+    /// minute) and revoked.
     #[command(after_help = super::EXIT_CODES_HELP)]
     List {
         /// Print the tokens as a JSON array.
@@ -41,7 +43,7 @@ pub fn run(command: TokenCommand, config: &Config) -> anyhow::Result<ExitCode> {
     match command {
         TokenCommand::Create { user, name } => {
             let token = tokens::create(&mut connection, user, name.as_deref())?;
-            println!("{token}");
+            outln!("{token}")?;
             Ok(ExitCode::SUCCESS)
         }
         TokenCommand::List { json: true } => {
@@ -58,26 +60,27 @@ pub fn run(command: TokenCommand, config: &Config) -> anyhow::Result<ExitCode> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::Value::from(tokens));
+            outln!("{}", serde_json::Value::from(tokens))?;
             Ok(ExitCode::SUCCESS)
         }
         TokenCommand::List { json: false } => {
-            println!("{:>4}  {:>7}  {:<20}  {:<27}  revoked", "id", "user", "name", "created");
+            outln!("{:>4}  {:>7}  {:<20}  {:<27}  {:<27}  revoked", "id", "user", "name", "created", "last used")?;
             for token in tokens::list(&mut connection)? {
-                println!(
-                    "{:>4}  {:>7}  {:<20}  {:<27}  {}",
+                outln!(
+                    "{:>4}  {:>7}  {:<20}  {:<27}  {:<27}  {}",
                     token.id,
                     token.user_id,
                     token.name.unwrap_or_default(),
                     token.created_at,
+                    token.last_used_at.unwrap_or_else(|| "never".into()),
                     token.revoked_at.unwrap_or_else(|| "-".into())
-                );
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }
         TokenCommand::Revoke { id } => {
             if tokens::revoke(&mut connection, id)? {
-                println!("token {id} revoked");
+                outln!("token {id} revoked")?;
                 Ok(ExitCode::SUCCESS)
             } else {
                 Err(UsageError(format!("no live token has id {id}; run `ingest token list` to see them")).into())

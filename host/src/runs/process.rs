@@ -1,7 +1,7 @@
 //! Processing one claimed run, from opening its source to its final status.
 
-use std::sync::mpsc::Receiver;
-use std::time::Instant;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 use super::RunContext;
 use super::commit::{GroupEnding, GroupWriter};
@@ -23,6 +23,8 @@ enum Ending {
     /// (a node that hung, a database that was unreachable), and that node resumes the
     /// run from its last committed chunk.
     LeaseLost,
+    /// The server shuts down; any node resumes the run from its last committed chunk.
+    Stopped,
 }
 
 /// Imports a claimed run and records how it ended. Bad input fails the run; it does not panic.
@@ -40,6 +42,10 @@ pub fn process_run(context: &RunContext, run: Run) {
             node = %context.node_id,
             "run stopped: another node took it over and resumes it from its last committed chunk"
         );
+        return;
+    }
+    if let Ok(Ending::Stopped) = ending {
+        super::release_for_shutdown(context, run.id);
         return;
     }
     let finished = (|| -> Result<(), StoreError> {
@@ -62,6 +68,7 @@ pub fn process_run(context: &RunContext, run: Run) {
             Ok(Ending::Finished) => (Status::Completed, None),
             Ok(Ending::Cancelled) => (Status::Cancelled, None),
             Ok(Ending::LeaseLost) => unreachable!("a run whose lease was lost is left to its new owner"),
+            Ok(Ending::Stopped) => unreachable!("a run stopped for a shutdown is left to the next node"),
             Err(failure) => (Status::Failed, Some(failure.message.as_str())),
         };
         let mut summary = summary;
@@ -186,6 +193,9 @@ fn import(context: &RunContext, run: &Run, heartbeat: &Heartbeat) -> Result<Endi
     })
 }
 
+/// How often a writer waiting for its next chunk looks for a shutdown request.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(250);
+
 /// Chunks the producer reads ahead of the writer, about 5,000 rows: the writer is the
 /// slower half, so more would only hold memory.
 fn chunks_ahead(chunk_size: usize) -> usize {
@@ -210,9 +220,18 @@ fn write_groups(
         if runs::cancel_requested(connection, run.id)? {
             return Ok(Ending::Cancelled);
         }
-        // The wait for a group's first chunk is outside any transaction.
-        let Ok(first) = plans.recv() else {
-            return Ok(Ending::Finished);
+        if writer.context.shutdown.is_requested() {
+            return Ok(Ending::Stopped);
+        }
+        // The wait for a group's first chunk is outside any transaction, and a shutdown
+        // ends it.
+        let first = loop {
+            match plans.recv_timeout(SHUTDOWN_POLL) {
+                Ok(plan) => break plan,
+                Err(RecvTimeoutError::Timeout) if writer.context.shutdown.is_requested() => return Ok(Ending::Stopped),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Ok(Ending::Finished),
+            }
         };
         let Some(group) = writer.commit(connection, next_row, first?, plans)? else {
             return Ok(Ending::LeaseLost);

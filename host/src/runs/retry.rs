@@ -24,14 +24,15 @@ impl From<diesel::result::Error> for RetryError {
     }
 }
 
-/// Creates the retry run of `original_id`, as `user_id`. The check for a retry in
+/// Creates the retry run of `original_id`, as `user_id`. The retry is a dry run when
+/// `dry_run` is `Some(true)`, and when it is `None` and the original was one. The check for a retry in
 /// flight and the insert share one write transaction that locks the original run's
 /// row, so two requests cannot both create one.
 pub fn create_retry(
     connection: &mut DbConnection,
     original_id: i64,
     user_id: Option<i64>,
-    dry_run: bool,
+    dry_run: Option<bool>,
 ) -> Result<Run, RetryError> {
     write_transaction(connection, |connection| {
         if !runs::lock(connection, original_id)? {
@@ -51,7 +52,7 @@ pub fn create_retry(
                 user_id,
                 original_filename: original.original_filename.clone(),
                 stored_path: None,
-                dry_run,
+                dry_run: dry_run.unwrap_or(original.dry_run),
                 retried_from_run_id: Some(original_id),
                 headers: Some(original.headers()),
             },

@@ -4,10 +4,15 @@
 //! field goes straight into the chunk's [`PackedCells`] as text (an empty field as an
 //! empty cell). A file in another encoding than UTF-8 is transcoded to UTF-8 as it is
 //! read. Quoting follows RFC 4180: double quotes, a doubled quote inside a quoted
-//! field, and newlines (LF or CRLF) inside quoted fields.
+//! field, and newlines (LF or CRLF) inside quoted fields. A quote that is never closed
+//! fails the row it opens in (see [`quotes`]).
+
+mod quotes;
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use encoding_rs::{CoderResult, Decoder, Encoding, UTF_8};
 
@@ -18,6 +23,10 @@ use crate::cells::PackedCells;
 /// Capacity of the CSV reader's buffer and of the transcoder's buffers.
 const BUFFER_LEN: usize = 64 * 1024;
 
+/// Length in bytes up to which the fields of a row with an unclosed quote are kept for
+/// the failed row's data. The field that opened the quote contains the rest of the file.
+const UNCLOSED_FIELD_KEPT_BYTES: usize = 1024;
+
 pub(super) struct CsvSource {
     reader: csv::Reader<Box<dyn Read + Send>>,
     /// The stored file, for error messages.
@@ -26,6 +35,9 @@ pub(super) struct CsvSource {
     record: csv::ByteRecord,
     /// The number of the last data row read.
     row_number: u64,
+    /// Set once the stream has ended inside a quoted field. The last record read then
+    /// contains everything from the unclosed quote to the end of the file.
+    ended_in_quotes: Arc<AtomicBool>,
 }
 
 impl CsvSource {
@@ -53,6 +65,8 @@ impl CsvSource {
         let stream = io::Cursor::new(sample).chain(rest);
         let stream: Box<dyn Read + Send> =
             if encoding == UTF_8 { Box::new(stream) } else { Box::new(Utf8Transcoder::new(stream, encoding)) };
+        let (stream, ended_in_quotes) = quotes::QuoteTracker::new(stream, delimiter);
+        let stream: Box<dyn Read + Send> = Box::new(stream);
         let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
@@ -60,8 +74,14 @@ impl CsvSource {
             .buffer_capacity(BUFFER_LEN)
             .from_reader(stream);
 
-        let mut source =
-            Self { reader, path: path.to_owned(), headers: Vec::new(), record: csv::ByteRecord::new(), row_number: 0 };
+        let mut source = Self {
+            reader,
+            path: path.to_owned(),
+            headers: Vec::new(),
+            record: csv::ByteRecord::new(),
+            row_number: 0,
+            ended_in_quotes,
+        };
         source.headers = source.read_header()?;
         Ok(source)
     }
@@ -70,6 +90,9 @@ impl CsvSource {
         loop {
             if !self.next_record()? {
                 return Err(SourceError::EmptyFile { sheet: None });
+            }
+            if self.ended_in_quotes() {
+                return Err(SourceError::UnclosedHeaderQuote { line: self.record_line() });
             }
             if !is_blank(&self.record) {
                 return Ok(name_headers(self.record.iter().map(|field| String::from_utf8_lossy(field).into_owned())));
@@ -90,11 +113,36 @@ impl CsvSource {
         })
     }
 
-    /// Appends the current record to `chunk`, or a [`RejectedRow`] when it has the wrong
-    /// number of fields or a field that is not UTF-8.
+    /// Checks whether the current record is the one that ran into the end of the file
+    /// from an unclosed quote.
+    fn ended_in_quotes(&self) -> bool {
+        self.ended_in_quotes.load(Ordering::Relaxed)
+    }
+
+    /// Returns the line the current record starts on, counted from 1.
+    fn record_line(&self) -> u64 {
+        self.record.position().map_or(0, csv::Position::line)
+    }
+
+    /// Appends the current record to `chunk`, or a [`RejectedRow`] when it has an
+    /// unclosed quote, the wrong number of fields or a field that is not UTF-8.
     fn push_record(&self, chunk: &mut SourceChunk) {
         let width = self.headers.len();
-        let line = self.record.position().map_or(0, csv::Position::line);
+        let line = self.record_line();
+        if self.ended_in_quotes() {
+            // The line is where the record starts. The quote opens on a later line only
+            // when an earlier field of the same record has a quoted line break.
+            let message = format!(
+                "row {} (line {line}) opens a quoted field whose closing quote is missing, so everything up to the end of the file was read into that field; add the missing closing quote (\") and upload the file again",
+                self.row_number,
+            );
+            let mut rejected = self.rejected_row(message);
+            for field in &mut rejected.raw {
+                truncate_field(field);
+            }
+            chunk.rejected.push(rejected);
+            return;
+        }
         if self.record.len() != width {
             let fields = self.record.len();
             let message = format!(
@@ -138,7 +186,7 @@ impl RowSource for CsvSource {
                 break;
             }
             self.row_number += 1;
-            if is_blank(&self.record) {
+            if is_blank(&self.record) && !self.ended_in_quotes() {
                 continue;
             }
             self.push_record(chunk);
@@ -156,6 +204,20 @@ impl RowSource for CsvSource {
         }
         Ok(count)
     }
+}
+
+/// Shortens a field to [`UNCLOSED_FIELD_KEPT_BYTES`] at a character boundary, marking
+/// the cut with an ellipsis.
+fn truncate_field(field: &mut String) {
+    if field.len() <= UNCLOSED_FIELD_KEPT_BYTES {
+        return;
+    }
+    let mut end = UNCLOSED_FIELD_KEPT_BYTES;
+    while !field.is_char_boundary(end) {
+        end -= 1;
+    }
+    field.truncate(end);
+    field.push('…');
 }
 
 /// Pushes every field as text, or returns the column of the first field that is not
@@ -434,6 +496,53 @@ mod tests {
         assert_eq!(long.row_number, 3);
         assert_eq!(long.raw, ["6", "7", "8", "9"]);
         assert!(long.message.starts_with("row 3 (line 4) has 4 fields but the header has 3;"), "{}", long.message);
+    }
+
+    #[test]
+    fn unclosed_quote_fails_its_row() {
+        let bytes = b"id,note\n1,fine\n2,\"open\n3,swallowed\n4,too\n";
+        let mut source = open_fixture("unclosed.csv", bytes, &FormatOptions::default());
+        let chunk = read_all(source.as_mut());
+
+        assert_eq!(chunk.row_numbers, [1], "only the row before the quote is read as data");
+        assert_eq!(chunk.rejected.len(), 1);
+        let rejected = &chunk.rejected[0];
+        assert_eq!(rejected.row_number, 2);
+        assert!(rejected.message.starts_with("row 2 (line 3) opens a quoted field whose closing quote is missing"), "{}", rejected.message);
+        assert_eq!(rejected.raw, ["2", "open\n3,swallowed\n4,too\n"]);
+    }
+
+    #[test]
+    fn unclosed_quote_in_last_column_is_not_imported() {
+        // The record has as many fields as the header, so only the quote check stops it.
+        let mut bytes = b"id,note\n1,\"open\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b'x', 3 * UNCLOSED_FIELD_KEPT_BYTES));
+        let mut source = open_fixture("unclosed-last.csv", &bytes, &FormatOptions::default());
+        let chunk = read_all(source.as_mut());
+
+        assert!(chunk.row_numbers.is_empty());
+        assert_eq!(chunk.rejected.len(), 1);
+        let kept = &chunk.rejected[0].raw[1];
+        assert!(kept.ends_with('…'), "{kept}");
+        assert!(kept.len() <= UNCLOSED_FIELD_KEPT_BYTES + '…'.len_utf8(), "{} bytes kept", kept.len());
+    }
+
+    #[test]
+    fn quoted_field_at_end_of_file_is_data() {
+        let mut source = open_fixture("closed.csv", b"id,note\n1,\"two\nlines\"", &FormatOptions::default());
+        let chunk = read_all(source.as_mut());
+
+        assert!(chunk.rejected.is_empty(), "{:?}", chunk.rejected);
+        assert_eq!(texts(&chunk, 0), [Cell::Text("1"), Cell::Text("two\nlines")]);
+    }
+
+    #[test]
+    fn unclosed_quote_in_header_is_an_error() {
+        let fixture = Fixture::new("header-quote.csv", b"id,\"note\n1,2\n");
+        let error = open(&fixture.path, "header-quote.csv", &FormatOptions::default()).err().unwrap();
+
+        assert!(matches!(error, SourceError::UnclosedHeaderQuote { line: 1 }), "{error}");
+        assert!(error.to_string().contains("closing quote is missing"), "{error}");
     }
 
     #[test]

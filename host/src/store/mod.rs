@@ -65,6 +65,17 @@ impl DatabaseUrl {
         DatabaseUrl::Sqlite(PathBuf::from(path))
     }
 
+    /// Returns the scheme of a URL that names a database other than SQLite or
+    /// PostgreSQL, such as `mysql` for `mysql://db/app`. [`DatabaseUrl::parse`] would read
+    /// such a URL as a SQLite file path. Plain paths and `sqlite:` URLs return `None`.
+    pub fn unsupported_scheme(url: &str) -> Option<&str> {
+        let (scheme, _) = url.split_once("://")?;
+        let is_scheme = scheme.starts_with(|first: char| first.is_ascii_alphabetic())
+            && scheme.chars().all(|character| character.is_ascii_alphanumeric() || "+-.".contains(character));
+        let supported = matches!(scheme, "sqlite" | "postgres" | "postgresql");
+        (is_scheme && !supported).then_some(scheme)
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             DatabaseUrl::Sqlite(_) => Backend::Sqlite,
@@ -175,6 +186,17 @@ mod tests {
             DatabaseUrl::Postgres("postgres://ingest@db/ingest".into())
         );
         assert_eq!(DatabaseUrl::parse("postgresql://db/x").backend(), Backend::Postgres);
+    }
+
+    #[test]
+    fn unsupported_scheme_is_found() {
+        assert_eq!(DatabaseUrl::unsupported_scheme("mysql://app@db/app"), Some("mysql"));
+        assert_eq!(DatabaseUrl::unsupported_scheme("POSTGRES://db/app"), Some("POSTGRES"));
+        for url in ["data/ingest.db", "sqlite://data/ingest.db", "sqlite:x.db", "postgres://db/x", "postgresql://db/x"] {
+            assert_eq!(DatabaseUrl::unsupported_scheme(url), None, "{url}");
+        }
+        // Text before :// that cannot be a scheme is part of a file path.
+        assert_eq!(DatabaseUrl::unsupported_scheme("./data/a://b.db"), None);
     }
 
     #[test]

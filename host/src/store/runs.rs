@@ -269,6 +269,27 @@ pub fn hold_lease_for_chunk(
     Ok(changed == 1)
 }
 
+/// Releases `owner`'s lease on a processing run, which stays `processing`, so that the
+/// next worker of any node that looks for work claims it. The claim is not counted,
+/// because it ended cleanly: a run stopped by many restarts must not fail as a run that
+/// crashes its nodes. Returns false, changing nothing, when `owner` no longer holds the
+/// run.
+pub fn release_lease(connection: &mut DbConnection, id: i64, owner: &str) -> Result<bool, StoreError> {
+    let changed = diesel::update(
+        ingest_runs::table
+            .find(id)
+            .filter(ingest_runs::lease_owner.eq(owner))
+            .filter(ingest_runs::status.eq(Status::Processing.as_str())),
+    )
+    .set((
+        ingest_runs::lease_owner.eq(None::<String>),
+        ingest_runs::lease_expires_at.eq(now()),
+        ingest_runs::claims.eq(ingest_runs::claims - 1),
+    ))
+    .execute(connection)?;
+    Ok(changed == 1)
+}
+
 /// Counters of one committed chunk.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ChunkCounts {

@@ -18,17 +18,19 @@ impl Importer for AirlineImporter {
 ingest_importer_sdk::export_importer!(AirlineImporter);
 
 #[cfg(test)]
+#[path = "../../test_data.rs"]
+mod test_data;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_data::data_file;
     use ingest_importer_sdk::testing::Harness;
     use ingest_importer_sdk::{Cell, Value};
 
-    const AIRLINES_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/airlines.csv");
-
-
     #[test]
     fn airlines_csv_gives_sixteen_records() {
-        let report = Harness::new(AirlineImporter::config()).run_csv(AIRLINES_CSV).unwrap();
+        let report = Harness::new(AirlineImporter::config()).run_csv(data_file("airlines.csv")).unwrap();
 
         assert_eq!(report.records().count(), 16);
         assert_eq!(report.failures().count(), 0);

@@ -27,14 +27,17 @@ impl Importer for AirportImporter {
 ingest_importer_sdk::export_importer!(AirportImporter);
 
 #[cfg(test)]
+#[path = "../../test_data.rs"]
+mod test_data;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_data::data_file;
     use ingest_importer_sdk::testing::Harness;
     use ingest_importer_sdk::{Cell, Value};
 
-    const AIRPORTS_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/airports.csv");
     const HEADERS: [&str; 7] = ["iata", "name", "city", "state", "country", "latitude", "longitude"];
-
 
     fn text_row<'a>(fields: &[&'a str]) -> Vec<Cell<'a>> {
         fields.iter().map(|&field| Cell::Text(field)).collect()
@@ -42,7 +45,7 @@ mod tests {
 
     #[test]
     fn airports_csv_gives_every_airport() {
-        let report = Harness::new(AirportImporter::config()).run_csv(AIRPORTS_CSV).unwrap();
+        let report = Harness::new(AirportImporter::config()).run_csv(data_file("airports.csv")).unwrap();
 
         assert_eq!(report.records().count(), 3376);
         assert_eq!(report.failures().count(), 0);

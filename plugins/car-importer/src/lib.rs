@@ -32,20 +32,20 @@ impl Importer for CarImporter {
 ingest_importer_sdk::export_importer!(CarImporter);
 
 #[cfg(test)]
+#[path = "../../test_data.rs"]
+mod test_data;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_data::data_file;
     use ingest_importer_sdk::testing::Harness;
     use ingest_importer_sdk::{Cell, Date, Value};
-
-    const CARS_JSON: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/cars.json"
-    );
 
     /// Reads cars.json into header names and typed cells, as the server's JSON reader
     /// does: integers, floats, text, and empty cells for nulls.
     fn read_cars() -> (Vec<String>, Vec<Vec<serde_json::Value>>) {
-        let text = std::fs::read_to_string(CARS_JSON).unwrap();
+        let text = std::fs::read_to_string(data_file("cars.json")).unwrap();
         let cars: Vec<serde_json::Map<String, serde_json::Value>> =
             serde_json::from_str(&text).unwrap();
         let headers: Vec<String> = cars[0].keys().cloned().collect();

@@ -59,6 +59,10 @@ impl Importer for FlightImporter {
 ingest_importer_sdk::export_importer!(FlightImporter);
 
 #[cfg(test)]
+#[path = "../../test_data.rs"]
+mod test_data;
+
+#[cfg(test)]
 mod tests {
     use std::cell::RefCell;
     use std::collections::{BTreeMap, BTreeSet};
@@ -66,12 +70,9 @@ mod tests {
     use std::rc::Rc;
 
     use super::*;
+    use crate::test_data::data_file;
     use ingest_importer_sdk::testing::{Harness, RelateRequest};
     use ingest_importer_sdk::Value;
-
-    const FLIGHTS_CSV_GZ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/flights.csv.gz");
-    const PLANES_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/planes.csv");
-    const AIRLINES_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/airlines.csv");
 
     const HEADERS: [&str; 19] = [
         "year",
@@ -96,8 +97,9 @@ mod tests {
     ];
 
     /// Returns the first column of a CSV file, without its header.
-    fn first_column(path: &str) -> Vec<String> {
-        let mut reader = csv::Reader::from_path(path).unwrap_or_else(|error| panic!("cannot read {path}: {error}"));
+    fn first_column(path: &std::path::Path) -> Vec<String> {
+        let mut reader =
+            csv::Reader::from_path(path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
         reader.records().map(|record| record.unwrap()[0].to_owned()).collect()
     }
 
@@ -113,10 +115,10 @@ mod tests {
     impl Tables {
         fn from_files() -> Self {
             let mut tables = Tables::default();
-            for (id, carrier) in first_column(AIRLINES_CSV).into_iter().enumerate() {
+            for (id, carrier) in first_column(&data_file("airlines.csv")).into_iter().enumerate() {
                 tables.airlines.insert(carrier, id as i64 + 1);
             }
-            for (id, tailnum) in first_column(PLANES_CSV).into_iter().enumerate() {
+            for (id, tailnum) in first_column(&data_file("planes.csv")).into_iter().enumerate() {
                 tables.planes.insert(tailnum, id as i64 + 1);
             }
             tables
@@ -155,7 +157,7 @@ mod tests {
     #[test]
     fn flights_file_imports_every_row() {
         let mut text = String::new();
-        flate2::read::GzDecoder::new(std::fs::File::open(FLIGHTS_CSV_GZ).unwrap())
+        flate2::read::GzDecoder::new(std::fs::File::open(data_file("flights.csv.gz")).unwrap())
             .read_to_string(&mut text)
             .unwrap();
         let tables = Rc::new(RefCell::new(Tables::from_files()));

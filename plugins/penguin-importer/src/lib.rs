@@ -51,4 +51,8 @@ impl Importer for PenguinImporter {
 ingest_importer_sdk::export_importer!(PenguinImporter);
 
 #[cfg(test)]
+#[path = "../../test_data.rs"]
+mod test_data;
+
+#[cfg(test)]
 mod tests;

@@ -6,8 +6,8 @@ use ingest_importer_sdk::testing::{Harness, Report};
 use ingest_importer_sdk::{Cell, Date, DateTime, Value};
 
 use super::*;
+use crate::test_data::data_file;
 
-const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
 
 const COLUMNS: [&str; 17] = [
     "study_name",
@@ -78,8 +78,9 @@ fn assert_penguin_results(report: &Report) {
 
 #[test]
 fn penguins_csv() {
-    let path = format!("{DATA_DIR}/penguins-raw.csv");
-    let mut reader = csv::Reader::from_path(&path).unwrap_or_else(|error| panic!("cannot read {path}: {error}"));
+    let path = data_file("penguins-raw.csv");
+    let mut reader =
+        csv::Reader::from_path(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
     let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
     let rows: Vec<Vec<String>> = reader
         .records()
@@ -98,8 +99,9 @@ fn penguins_csv() {
 
 /// Reads the first sheet of the workbook: its header row and its data rows.
 fn read_workbook() -> (Vec<String>, Vec<Vec<Data>>) {
-    let path = format!("{DATA_DIR}/xlsx/penguins.xlsx");
-    let mut workbook = open_workbook_auto(&path).unwrap_or_else(|error| panic!("cannot read {path}: {error}"));
+    let path = data_file("xlsx/penguins.xlsx");
+    let mut workbook =
+        open_workbook_auto(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
     let range = workbook
         .worksheet_range_at(0)
         .expect("the workbook has a sheet")

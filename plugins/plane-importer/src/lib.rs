@@ -28,17 +28,19 @@ impl Importer for PlaneImporter {
 ingest_importer_sdk::export_importer!(PlaneImporter);
 
 #[cfg(test)]
+#[path = "../../test_data.rs"]
+mod test_data;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_data::data_file;
     use ingest_importer_sdk::testing::Harness;
     use ingest_importer_sdk::{Cell, Value};
 
-    const PLANES_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/planes.csv");
-
-
     #[test]
     fn planes_csv_gives_every_plane() {
-        let report = Harness::new(PlaneImporter::config()).run_csv(PLANES_CSV).unwrap();
+        let report = Harness::new(PlaneImporter::config()).run_csv(data_file("planes.csv")).unwrap();
 
         assert_eq!(report.records().count(), 3322);
         assert_eq!(report.failures().count(), 0);
@@ -59,7 +61,7 @@ mod tests {
 
     #[test]
     fn integer_columns_stay_integers() {
-        let report = Harness::new(PlaneImporter::config()).run_csv(PLANES_CSV).unwrap();
+        let report = Harness::new(PlaneImporter::config()).run_csv(data_file("planes.csv")).unwrap();
 
         for record in report.records() {
             for index in [1, 5, 6, 7] {

@@ -30,20 +30,20 @@ impl Importer for StockImporter {
 ingest_importer_sdk::export_importer!(StockImporter);
 
 #[cfg(test)]
+#[path = "../../test_data.rs"]
+mod test_data;
+
+#[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_data::data_file;
     use ingest_importer_sdk::testing::Harness;
     use ingest_importer_sdk::{Date, SourceKind, Value};
-
-    const STOCKS_CSV: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/stocks.csv"
-    );
 
     #[test]
     fn stocks_csv_gives_every_price() {
         let report = Harness::new(StockImporter::config())
-            .run_csv(STOCKS_CSV)
+            .run_csv(data_file("stocks.csv"))
             .unwrap();
 
         assert_eq!(report.records().count(), 560);
