@@ -121,20 +121,10 @@ fn leb128(mut value: usize) -> Vec<u8> {
     }
 }
 
-/// Describes the machine: the CPU model, from `/proc/cpuinfo` where it exists, and the
-/// number of CPUs.
+/// Describes the machine and the build: the CPU and the number of CPUs, the wasmtime
+/// version and the profile.
 pub fn machine_summary() -> String {
-    let cpus = std::thread::available_parallelism().map(|count| count.get()).unwrap_or(1);
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split(':').nth(1))
-                .map(|model| model.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    format!("{model}, {cpus} CPUs available, wasmtime 48, release build")
+    format!("{}, wasmtime 48, release build", crate::cpu::describe())
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! `cargo run --release -p ingest-bench --bin plugin-bench`.
 
 mod chunk;
+mod cpu;
 mod files;
 mod instantiate;
 mod load;

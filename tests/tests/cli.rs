@@ -372,7 +372,7 @@ fn retry_queue_leaves_run_pending() {
 }
 
 #[test]
-fn retry_of_dry_run_is_dry_run_unless_false() {
+fn dry_run_retry_stays_dry() {
     let env = CliEnv::new(&["penguin-importer"]);
     let file = data_file("penguins-raw.csv");
     env.run(&["run", "penguin-importer", "--file", file.to_str().unwrap(), "--dry-run"]).expect_code(1);

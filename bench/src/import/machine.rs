@@ -1,5 +1,5 @@
-//! Descriptions of the measured build and of the machine: the commit, the server binary,
-//! the CPU and the load.
+//! Descriptions of the measured build and of the machine: the commit, the server binary
+//! and the load.
 
 use std::path::Path;
 use std::process::Command;
@@ -42,22 +42,6 @@ pub fn binary(path: &Path) -> String {
         }
         Err(error) => format!("{} ({error})", path.display()),
     }
-}
-
-/// Describes the CPU: its model, from `/proc/cpuinfo` where it exists, and the number of
-/// CPUs this process may use.
-pub fn cpu() -> String {
-    let cpus = std::thread::available_parallelism().map(|count| count.get()).unwrap_or(1);
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split(':').nth(1))
-                .map(|model| model.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    format!("{model}, {cpus} CPUs available")
 }
 
 /// Returns the 1, 5 and 15 minute load averages of `/proc/loadavg`.

@@ -16,6 +16,8 @@
 //! `cargo run --release -p ingest-bench --bin import-bench`.
 
 mod cases;
+#[path = "../cpu.rs"]
+mod cpu;
 mod client;
 mod database;
 mod generate;
@@ -145,7 +147,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     println!("import-bench");
     println!("commit:       {}", machine::commit(&workspace));
     println!("server:       {}", machine::binary(&binary));
-    println!("CPU:          {}", machine::cpu());
+    println!("CPU:          {}", cpu::describe());
     println!("load average: {} (1, 5, 15 min) at start", machine::load_average());
     check_inputs(&args, &workspace, &binary, &plugins_dir, &data_dir)?;
 

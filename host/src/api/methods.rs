@@ -2,7 +2,8 @@
 //!
 //! Rocket 0.5 responds with 404 to a request whose path matches a route but whose
 //! method does not. Laravel, whose API this one follows, responds with 405 and an `Allow`
-//! header, so the 404 catcher asks [`allowed_methods`] whether another method matches.
+//! header, so the 404 catcher calls [`allowed_methods`] to find whether another method
+//! matches.
 
 use rocket::http::Method;
 use rocket::{Orbit, Rocket};

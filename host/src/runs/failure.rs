@@ -5,7 +5,7 @@ use crate::store::StoreError;
 use crate::store::connection::is_transient;
 use crate::targets::TargetError;
 
-/// Why a run failed; the message is shown to the user as is.
+/// A run's failure: the message shown to the user as is, and how to treat it.
 #[derive(Debug)]
 pub(super) struct RunFailure {
     pub message: String,

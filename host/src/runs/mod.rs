@@ -71,7 +71,7 @@ fn release_for_shutdown(context: &RunContext, run_id: i64) {
         .and_then(|mut connection| runs::release_lease(&mut connection, run_id, &context.node_id));
     match released {
         Ok(true) => tracing::info!(run_id, "run stopped for the shutdown; a node resumes it from its last committed chunk"),
-        Ok(false) => tracing::warn!(run_id, "run stopped for the shutdown, but another node holds it already"),
+        Ok(false) => tracing::warn!(run_id, "run stopped for the shutdown, but another node has already claimed it"),
         Err(error) => tracing::warn!(
             run_id,
             %error,

@@ -246,8 +246,9 @@ fn write_groups(
 }
 
 /// Counts the run's rows on a second reader of its file and records the total, which
-/// only the progress shown to users reads. It runs on a thread of its own beside the
-/// import, which never waits for it; until it is recorded, the total is unknown.
+/// only the progress shown to users reads. It runs on a thread of its own, and the
+/// import does not wait for it. Until it is recorded the total is unknown, and a run
+/// that finishes first records the rows it processed as its total.
 fn record_total(store: &Store, run: &Run, options: &FormatOptions) {
     let counted = open_source(store, run, options).and_then(|mut source| Ok(source.count_rest()?));
     let recorded = counted.and_then(|total| {

@@ -154,11 +154,13 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SessionSettings 
             // is a property of the file, and setting it needs a moment with no other
             // connection.
             //
-            // The page cache is 16 MiB instead of SQLite's 2 MiB because keyed writes in
-            // random key order touch index pages all over a large table, and each miss
-            // reads a page back from the file: 1M products rows in random SKU order took
-            // 7.9 s with `.import` and 2 MiB, 4.9 s with 16 MiB, and 4.7 s with 64 MiB.
-            // A connection's cache grows only as far as it is used.
+            // The page cache is 16 MiB instead of SQLite's 2 MiB. Keyed writes in random
+            // key order touch index pages all over a large table, and each miss reads a
+            // page back from the file. The sqlite3 shell's `.import` of 1M products rows
+            // in random SKU order took 7.9 s with 2 MiB, 4.9 s with 16 MiB and 4.7 s with
+            // 64 MiB (2-core machine). A connection's cache grows only as far as it is
+            // used. Temporary files, such as the statement journal of a multi-row insert,
+            // stay in memory.
             DbConnection::Sqlite(_) => "PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL; \
                                         PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;"
                 .to_owned(),

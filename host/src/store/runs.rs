@@ -341,7 +341,7 @@ pub fn record_total(connection: &mut DbConnection, id: i64, total_rows: i64) -> 
 }
 
 /// Records how the run ended and releases its lease; returns false, changing nothing,
-/// when `owner` no longer holds the run.
+/// when `owner` no longer owns the run's lease.
 pub fn finish(
     connection: &mut DbConnection,
     id: i64,

@@ -1,10 +1,10 @@
 //! Target tables: the host, not the importer, writes them.
 //!
 //! [`TargetTable::prepare`] checks that an importer may write a table and creates it
-//! when it is missing; [`TargetTable::write`] applies the target's duplicate strategy
-//! to a chunk's records inside the caller's chunk transaction; [`TargetTables`] contains one prepared
-//! table per target an importer declares; [`relate`] answers an importer's lookups of
-//! related rows.
+//! when it is missing. [`TargetTable::write`] applies the target's duplicate strategy to
+//! a chunk's records inside the caller's chunk transaction. [`TargetTables`] contains
+//! one prepared table per target an importer declares. [`relate`] looks up related rows
+//! for an importer.
 
 mod batch;
 mod introspect;
