@@ -173,7 +173,7 @@ impl TargetTable {
             DbConnection::Postgres(connection) => {
                 UnnestInsert::new(&self.insert_head_sql, tail, columns, records, batch).execute(connection)
             }
-            DbConnection::Sqlite(_) => BatchInsert::new(&self.insert_sql, tail, columns, records, batch).execute(connection),
+            DbConnection::Sqlite(_) => BatchInsert::new(&self.batch_insert_sql, tail, columns, records, batch).execute(connection),
         }
     }
 
@@ -190,7 +190,7 @@ impl TargetTable {
             DbConnection::Postgres(connection) => {
                 UnnestInsert::new(&self.insert_head_sql, tail, columns, records, batch).load(connection)
             }
-            DbConnection::Sqlite(_) => BatchInsert::new(&self.insert_sql, tail, columns, records, batch).load(connection),
+            DbConnection::Sqlite(_) => BatchInsert::new(&self.batch_insert_sql, tail, columns, records, batch).load(connection),
         }
     }
 
