@@ -108,6 +108,7 @@ impl GroupWriter<'_> {
             });
             match outcome {
                 Ok(counts) => {
+                    self.context.store.checkpoint_soon();
                     for plan in &group {
                         crate::metrics::record_chunk_duration(plan.elapsed);
                     }

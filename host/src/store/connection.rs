@@ -160,10 +160,13 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SessionSettings 
             // in random SKU order took 7.9 s with 2 MiB, 4.9 s with 16 MiB and 4.7 s with
             // 64 MiB (2-core machine). A connection's cache grows only as far as it is
             // used. Temporary files, such as the statement journal of a multi-row insert,
-            // stay in memory.
-            DbConnection::Sqlite(_) => "PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL; \
-                                        PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;"
-                .to_owned(),
+            // stay in memory. The log's checkpoints run on a thread of their own (see
+            // `super::checkpoint`), so a commit checkpoints only a log grown large.
+            DbConnection::Sqlite(_) => format!(
+                "PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                 PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {};",
+                super::checkpoint::AUTOCHECKPOINT_PAGES
+            ),
             DbConnection::Postgres(_) => format!(
                 "SET idle_in_transaction_session_timeout = {}; SET TIME ZONE 'UTC';",
                 self.idle_in_transaction.as_millis().max(1)

@@ -4,6 +4,7 @@
 //! PostgreSQL as the database URL selects. Async callers go through [`Store::run`], which
 //! moves the work onto tokio's blocking pool so a slow query never stalls the server.
 
+mod checkpoint;
 pub mod connection;
 mod migrate;
 pub mod rows;
@@ -12,6 +13,7 @@ pub mod schema;
 pub mod tokens;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::Connection as _;
@@ -20,6 +22,7 @@ use diesel::r2d2::{Pool, PooledConnection};
 use diesel::sqlite::SqliteConnection;
 
 pub use connection::{Backend, DbConnection, write_transaction};
+use checkpoint::Checkpointer;
 use connection::{Manager, SessionSettings};
 
 /// Tables the host owns; importers may never write them.
@@ -98,6 +101,8 @@ impl DatabaseUrl {
 pub struct Store {
     pool: Pool<Manager>,
     backend: Backend,
+    /// SQLite only; see [`Store::checkpoint_soon`].
+    checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl Store {
@@ -126,7 +131,11 @@ impl Store {
             .connection_customizer(Box::new(SessionSettings { idle_in_transaction: IDLE_IN_TRANSACTION_TIMEOUT }))
             .build(manager)
             .map_err(|source| StoreError::Open { database: database.label(), source })?;
-        let store = Self { pool, backend: database.backend() };
+        let checkpointer = match &database {
+            DatabaseUrl::Sqlite(path) => Checkpointer::start(path).map(Arc::new),
+            DatabaseUrl::Postgres(_) => None,
+        };
+        let store = Self { pool, backend: database.backend(), checkpointer };
         migrate::run_pending(&mut *store.connection()?)?;
         Ok(store)
     }
@@ -137,6 +146,15 @@ impl Store {
 
     pub fn connection(&self) -> Result<Connection, StoreError> {
         Ok(self.pool.get()?)
+    }
+
+    /// Asks for a checkpoint of SQLite's write-ahead log on a thread of its own, so that
+    /// the connection that committed goes on writing; call after a commit that wrote
+    /// many pages. Does nothing on PostgreSQL.
+    pub fn checkpoint_soon(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.request();
+        }
     }
 
     /// Runs `work` with a connection on the blocking thread pool.
