@@ -17,6 +17,7 @@
 //!   file.
 //! - [`metrics`]: process-wide counters and the chunk-latency histogram of `GET /metrics`.
 
+pub mod allocator;
 pub mod api;
 pub mod cells;
 pub mod cli;

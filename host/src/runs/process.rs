@@ -184,13 +184,18 @@ fn import(context: &RunContext, run: &Run, heartbeat: &Heartbeat) -> Result<Endi
         let (store, run, options) = (context.store.clone(), run.clone(), options.clone());
         std::thread::spawn(move || record_total(&store, &run, &options));
     }
-    std::thread::scope(|scope| {
+    let ending = std::thread::scope(|scope| {
         scope.spawn(move || producer.run(plans_sender));
         let ending = write_groups(&writer, &mut connection, heartbeat, &plans);
         // A producer blocked on a full channel stops when the receiver is gone.
         drop(plans);
         ending
-    })
+    });
+    // The connection goes back to the pool, and the next run may get another one.
+    crate::store::connection::release_cache(&mut connection);
+    drop(connection);
+    crate::allocator::return_free_memory();
+    ending
 }
 
 /// How often a writer waiting for its next chunk looks for a shutdown request.

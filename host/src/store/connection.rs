@@ -86,6 +86,19 @@ where
     }
 }
 
+/// Frees the page cache of a SQLite connection that a run filled. Every connection of
+/// the pool keeps a cache of its own, up to `cache_size`, for as long as it lives, so
+/// without this each run that got another connection than the last added its cache to
+/// the server's memory. A failure only leaves the cache in place. Does nothing on
+/// PostgreSQL.
+pub fn release_cache(connection: &mut DbConnection) {
+    if let DbConnection::Sqlite(sqlite) = connection {
+        if let Err(error) = sqlite.batch_execute("PRAGMA shrink_memory") {
+            tracing::debug!(%error, "cannot free the connection's page cache");
+        }
+    }
+}
+
 /// Whether a transaction that failed with `error` may succeed when it runs again: a
 /// PostgreSQL serialization failure or deadlock, or SQLite still busy after its busy
 /// timeout.
