@@ -8,6 +8,12 @@
 //! random SKU order took about 33 s with a commit every 1,000 rows and 9 s with one every
 //! 20,000. A crash still loses nothing that was committed and imports no row twice,
 //! because the resume point commits with the rows.
+//!
+//! A group keeps its first chunks in memory until it commits, so that a transaction that
+//! failed for a transient reason can run again with them. A longer group lets go of each
+//! later chunk once it is written, so memory stays flat however long the group, and when
+//! such a group fails for a transient reason the run resumes from its last committed
+//! chunk instead (see [`Committed::Resume`]).
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -18,7 +24,7 @@ use super::plan::{ChunkPlan, PlannedOutcome};
 use crate::plugins::RowFailure;
 use crate::store::rows::{self, NewRow};
 use crate::store::runs::{self, ChunkCounts, Run};
-use crate::store::{DbConnection, write_transaction};
+use crate::store::{Backend, DbConnection, write_transaction};
 use crate::targets::{TargetTables, WriteOutcome};
 
 /// The row that failed an all-or-nothing chunk, with the reason its write failed when
@@ -45,10 +51,18 @@ impl<E: Into<RunFailure>> From<E> for CommitError {
 /// Times a group's transaction runs when it fails for a transient reason.
 const GROUP_ATTEMPTS: u32 = 3;
 
-/// Rows per group, at most. The group's chunks stay in memory until it commits, so that
-/// a transaction that failed for a transient reason can run again. At an estimated 350
-/// bytes a row (the records, the rows as read, and their outcomes), that is about 9 MB.
-const GROUP_MAX_ROWS: usize = 25_000;
+/// Rows a group keeps in memory for a rerun of its transaction, at most. Measured at
+/// about 500 bytes a row of 6 columns (the rows as read, the records, their outcomes, and
+/// the allocator's slack), that is about 12 MB.
+const RETAINED_MAX_ROWS: usize = 25_000;
+
+/// Rows per group, at most, on PostgreSQL. Its commits cost little, and a long
+/// transaction holds the locks of the rows it wrote, so that runs writing the same
+/// keys would wait on each other longer and deadlock more often. SQLite's groups are
+/// bounded by time only: the writer holds the database's only write lock anyway, and
+/// fewer commits append fewer pages to the log (1M products rows in random key order:
+/// 5.3 s with 25,000 rows a group, 4.6 s with a group a second, in one measurement).
+const POSTGRES_GROUP_MAX_ROWS: usize = RETAINED_MAX_ROWS;
 
 /// Time a group stays open, at most, so that progress shows and a cancel request takes
 /// effect within about this time.
@@ -65,6 +79,17 @@ pub(super) struct GroupWriter<'a> {
     pub run: &'a Run,
     pub targets: &'a TargetTables,
     pub headers: &'a [String],
+}
+
+/// What became of a group.
+pub(super) enum Committed {
+    Group(Group),
+    /// This worker no longer holds the run's lease; nothing was written.
+    LeaseLost,
+    /// The group's transaction failed for a transient reason after the group had let go of
+    /// chunks it wrote, so it cannot run again; nothing was written, and the run resumes
+    /// from its last committed chunk.
+    Resume(RunFailure),
 }
 
 /// A committed group: its summed counters, and why it ended.
@@ -84,21 +109,20 @@ pub(super) enum GroupEnding {
 
 impl GroupWriter<'_> {
     /// Opens a transaction, writes `first` and the chunks that arrive on `plans` while
-    /// the group has room, then records the counters and commits. Returns `None`, having
-    /// written nothing, when this worker lost the run's lease. `next_row` is the resume
-    /// point the group starts from.
+    /// the group has room, then records the counters and commits. `next_row` is the
+    /// resume point the group starts from.
     ///
     /// A transaction that failed for a transient reason, such as a deadlock with another
     /// run writing the same keys, was rolled back whole, so it runs again with the
-    /// chunks it had received.
+    /// chunks it had received, or the run resumes when the group let go of some.
     pub fn commit(
         &self,
         connection: &mut DbConnection,
         next_row: i64,
         first: ChunkPlan,
         plans: &Receiver<Result<ChunkPlan, RunFailure>>,
-    ) -> Result<Option<Group>, RunFailure> {
-        let mut group = vec![first];
+    ) -> Result<Committed, RunFailure> {
+        let mut group = RetainedGroup { plans: vec![first], complete: true };
         let mut ending = GroupEnding::More;
         let mut receiving = Some(plans);
         let mut attempt = 1;
@@ -109,13 +133,16 @@ impl GroupWriter<'_> {
             match outcome {
                 Ok(counts) => {
                     self.context.store.checkpoint_soon();
-                    for plan in &group {
+                    for plan in &group.plans {
                         crate::metrics::record_chunk_duration(plan.elapsed);
                     }
                     crate::metrics::record_rows(&counts);
-                    return Ok(Some(Group { counts, ending }));
+                    return Ok(Committed::Group(Group { counts, ending }));
                 }
-                Err(CommitError::LeaseLost) => return Ok(None),
+                Err(CommitError::LeaseLost) => return Ok(Committed::LeaseLost),
+                Err(CommitError::Other(failure)) if failure.transient && !group.complete => {
+                    return Ok(Committed::Resume(failure));
+                }
                 Err(CommitError::Other(failure)) if failure.transient && attempt < GROUP_ATTEMPTS => {
                     tracing::warn!(attempt, error = %failure.message, "the chunks' transaction failed; it runs again");
                     std::thread::sleep(Duration::from_millis(100 * u64::from(attempt)));
@@ -134,7 +161,7 @@ impl GroupWriter<'_> {
         &self,
         connection: &mut DbConnection,
         next_row: i64,
-        group: &mut Vec<ChunkPlan>,
+        group: &mut RetainedGroup,
         receiving: Option<&Receiver<Result<ChunkPlan, RunFailure>>>,
         ending: &mut GroupEnding,
     ) -> Result<ChunkCounts, CommitError> {
@@ -144,12 +171,16 @@ impl GroupWriter<'_> {
             return Err(CommitError::LeaseLost);
         }
         let mut total = ChunkCounts::default();
-        for plan in group.iter() {
+        for plan in &group.plans {
             add(&mut total, self.write_plan(connection, plan)?);
         }
         if let Some(plans) = receiving {
-            let mut rows: usize = group.iter().map(|plan| plan.rows.len()).sum();
-            while rows < GROUP_MAX_ROWS && opened.elapsed() < GROUP_MAX_TIME {
+            let max_rows = match connection.backend() {
+                Backend::Postgres => POSTGRES_GROUP_MAX_ROWS,
+                Backend::Sqlite => usize::MAX,
+            };
+            let mut rows: usize = group.plans.iter().map(|plan| plan.rows.len()).sum();
+            while rows < max_rows && opened.elapsed() < GROUP_MAX_TIME {
                 let plan = match plans.recv_timeout(NEXT_CHUNK_WAIT) {
                     Ok(Ok(plan)) => plan,
                     Ok(Err(failure)) => {
@@ -162,11 +193,17 @@ impl GroupWriter<'_> {
                         break;
                     }
                 };
-                // Kept before it is written, so that a transaction that runs again has it.
                 rows += plan.rows.len();
-                group.push(plan);
-                let plan = group.last().expect("a chunk was just added");
-                add(&mut total, self.write_plan(connection, plan)?);
+                if rows <= RETAINED_MAX_ROWS {
+                    // Kept before it is written, so that a transaction that runs again has it.
+                    group.plans.push(plan);
+                    let plan = group.plans.last().expect("a chunk was just added");
+                    add(&mut total, self.write_plan(connection, plan)?);
+                } else {
+                    group.complete = false;
+                    add(&mut total, self.write_plan(connection, &plan)?);
+                    crate::metrics::record_chunk_duration(plan.elapsed);
+                }
             }
         }
         runs::record_chunk(connection, run.id, total)?;
@@ -261,6 +298,13 @@ impl GroupWriter<'_> {
         rows::insert_many(connection, &remembered)?;
         Ok(counts)
     }
+}
+
+/// The chunks a group keeps for a rerun of its transaction.
+struct RetainedGroup {
+    plans: Vec<ChunkPlan>,
+    /// False once the group let go of a chunk it wrote.
+    complete: bool,
 }
 
 /// Returns each row's write outcome at the index of the row, `None` for a row without a

@@ -4,7 +4,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use super::RunContext;
-use super::commit::{GroupEnding, GroupWriter};
+use super::commit::{Committed, GroupEnding, GroupWriter};
 use super::failure::RunFailure;
 use super::heartbeat::Heartbeat;
 use super::plan::ChunkPlan;
@@ -25,7 +25,13 @@ enum Ending {
     LeaseLost,
     /// The server shuts down; any node resumes the run from its last committed chunk.
     Stopped,
+    /// A group's transaction failed for a transient reason and cannot run again; this
+    /// worker resumes the run from its last committed chunk.
+    Resume(RunFailure),
 }
+
+/// Times a run resumes after transient failures before it fails.
+const MAX_RESUMES: u32 = 3;
 
 /// Imports a claimed run and records how it ended. Bad input fails the run; it does not panic.
 pub fn process_run(context: &RunContext, run: Run) {
@@ -35,7 +41,24 @@ pub fn process_run(context: &RunContext, run: Run) {
     tracing::info!(dry_run = run.dry_run, resumed_at_row = run.next_row, "run started");
 
     let heartbeat = Heartbeat::start(context.store.clone(), run.id, context.node_id.clone(), context.config.lease);
-    let ending = import(context, &run, &heartbeat);
+    let mut ending = import(context, &run, &heartbeat);
+    let mut resumes = 0;
+    while let Ok(Ending::Resume(failure)) = ending {
+        resumes += 1;
+        if resumes > MAX_RESUMES {
+            ending = Err(RunFailure {
+                message: format!(
+                    "the run's writes failed {MAX_RESUMES} times in a row for transient reasons, last: {}; retry it \
+                     when the database is less busy",
+                    failure.message
+                ),
+                ..failure
+            });
+            break;
+        }
+        tracing::warn!(error = %failure.message, "the chunks' transaction failed; the run resumes from its last committed chunk");
+        ending = resume(context, &run, &heartbeat);
+    }
     drop(heartbeat);
     if let Ok(Ending::LeaseLost) = ending {
         tracing::warn!(
@@ -69,6 +92,7 @@ pub fn process_run(context: &RunContext, run: Run) {
             Ok(Ending::Cancelled) => (Status::Cancelled, None),
             Ok(Ending::LeaseLost) => unreachable!("a run whose lease was lost is left to its new owner"),
             Ok(Ending::Stopped) => unreachable!("a run stopped for a shutdown is left to the next node"),
+            Ok(Ending::Resume(_)) => unreachable!("a run to resume is imported again above"),
             Err(failure) => (Status::Failed, Some(failure.message.as_str())),
         };
         let mut summary = summary;
@@ -132,6 +156,14 @@ fn remove_stored_file(context: &RunContext, run: &Run) {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
         Err(error) => tracing::warn!(path, %error, "cannot remove the run's uploaded file; `ingest prune` removes it later"),
     }
+}
+
+/// Imports `run` again from its last committed chunk, as the database has it now.
+fn resume(context: &RunContext, run: &Run, heartbeat: &Heartbeat) -> Result<Ending, RunFailure> {
+    let mut connection = context.store.connection()?;
+    let current = runs::find(&mut connection, run.id)?.unwrap_or_else(|| run.clone());
+    drop(connection);
+    import(context, &current, heartbeat)
 }
 
 /// Claims after which a run that never ended is failed instead of processed again. A
@@ -238,8 +270,10 @@ fn write_groups(
                 Err(RecvTimeoutError::Disconnected) => return Ok(Ending::Finished),
             }
         };
-        let Some(group) = writer.commit(connection, next_row, first?, plans)? else {
-            return Ok(Ending::LeaseLost);
+        let group = match writer.commit(connection, next_row, first?, plans)? {
+            Committed::Group(group) => group,
+            Committed::LeaseLost => return Ok(Ending::LeaseLost),
+            Committed::Resume(failure) => return Ok(Ending::Resume(failure)),
         };
         next_row += group.counts.source_rows;
         match group.ending {
