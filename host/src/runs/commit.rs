@@ -23,6 +23,7 @@ use diesel::connection::SimpleConnection;
 use super::RunContext;
 use super::failure::RunFailure;
 use super::plan::{ChunkPlan, PlannedOutcome};
+use super::relay::Work;
 use crate::plugins::RowFailure;
 use crate::store::rows::{self, NewRow};
 use crate::store::runs::{self, ChunkCounts, Run};
@@ -67,8 +68,8 @@ const RETAINED_MAX_ROWS: usize = 25_000;
 const GROUP_MAX_TIME: Duration = Duration::from_secs(1);
 
 /// Time a group waits for the next chunk before it commits what it has. While it waits
-/// it holds SQLite's write lock, which the importer's `relate` with create-missing
-/// needs on the producer's thread, so the wait stays short.
+/// it holds SQLite's write lock, which the writes of other runs and of the API wait for,
+/// so the wait stays short.
 const NEXT_CHUNK_WAIT: Duration = Duration::from_millis(20);
 
 /// The run, target tables and header row whose chunks a group commit writes.
@@ -118,7 +119,7 @@ impl GroupWriter<'_> {
         connection: &mut DbConnection,
         next_row: i64,
         first: ChunkPlan,
-        plans: &Receiver<Result<ChunkPlan, RunFailure>>,
+        plans: &Receiver<Work>,
     ) -> Result<Committed, RunFailure> {
         let mut group = RetainedGroup { plans: vec![first], complete: true };
         let mut ending = GroupEnding::More;
@@ -160,7 +161,7 @@ impl GroupWriter<'_> {
         connection: &mut DbConnection,
         next_row: i64,
         group: &mut RetainedGroup,
-        receiving: Option<&Receiver<Result<ChunkPlan, RunFailure>>>,
+        receiving: Option<&Receiver<Work>>,
         ending: &mut GroupEnding,
     ) -> Result<ChunkCounts, CommitError> {
         let (context, run) = (self.context, self.run);
@@ -182,10 +183,17 @@ impl GroupWriter<'_> {
             let mut rows: usize = group.plans.iter().map(|plan| plan.rows.len()).sum();
             while opened.elapsed() < GROUP_MAX_TIME {
                 let plan = match plans.recv_timeout(NEXT_CHUNK_WAIT) {
-                    Ok(Ok(plan)) => plan,
-                    Ok(Err(failure)) => {
+                    Ok(Work::Plan(Ok(plan))) => plan,
+                    Ok(Work::Plan(Err(failure))) => {
                         *ending = GroupEnding::Failed(failure);
                         break;
+                    }
+                    Ok(Work::Relate(request)) => {
+                        // The rows it creates are not among the retained chunks, so the
+                        // transaction can no longer run again by itself.
+                        request.answer(connection, &context.policy);
+                        group.complete = false;
+                        continue;
                     }
                     Err(RecvTimeoutError::Timeout) => break,
                     Err(RecvTimeoutError::Disconnected) => {

@@ -14,6 +14,7 @@ mod isolate;
 mod plan;
 mod process;
 mod produce;
+mod relay;
 mod retry;
 mod row_data;
 pub mod shutdown;

@@ -1,5 +1,6 @@
 //! Processing one claimed run, from opening its source to its final status.
 
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -7,13 +8,13 @@ use super::RunContext;
 use super::commit::{Committed, GroupEnding, GroupWriter};
 use super::failure::RunFailure;
 use super::heartbeat::Heartbeat;
-use super::plan::ChunkPlan;
 use super::produce::Producer;
+use super::relay::{CloseOnDrop, Work, WriterRelay};
 use super::retry::FailedRowsSource;
-use crate::plugins::ImporterInstance;
+use crate::plugins::{HostServices, ImporterInstance};
 use crate::sources::{self, FormatOptions, RowSource, SourceChunk};
 use crate::store::runs::{self, Run, Status};
-use crate::store::{DbConnection, Store, StoreError};
+use crate::store::{Backend, DbConnection, Store, StoreError, write_transaction};
 use crate::targets::TargetTables;
 
 enum Ending {
@@ -193,7 +194,19 @@ fn import(context: &RunContext, run: &Run, heartbeat: &Heartbeat) -> Result<Endi
     let options = FormatOptions::for_importer(description.source, &description.format);
     let mut source = open_source(&context.store, run, &options)?;
     let headers = source.headers().to_vec();
-    let mut instance = ImporterInstance::new(importer.clone(), context.config.limits, context.services.clone());
+    let chunk_size = (description.chunk_size as usize).max(1);
+    let (plans_sender, plans) = std::sync::mpsc::sync_channel(chunks_ahead(chunk_size));
+    // On SQLite the writer creates related rows (see `super::relay`); PostgreSQL locks
+    // rows, not the database, so there the importer's own calls create them.
+    let relay = match context.store.backend() {
+        Backend::Sqlite => Some(Arc::new(WriterRelay::new(context.services.clone(), plans_sender.clone()))),
+        Backend::Postgres => None,
+    };
+    let services: Arc<dyn HostServices> = match &relay {
+        Some(relay) => relay.clone(),
+        None => context.services.clone(),
+    };
+    let mut instance = ImporterInstance::new(importer.clone(), context.config.limits, services);
 
     instance
         .check_headers(&headers)
@@ -207,8 +220,6 @@ fn import(context: &RunContext, run: &Run, heartbeat: &Heartbeat) -> Result<Endi
     let targets = TargetTables::prepare(&mut connection, description, &context.policy, run.dry_run)?;
     skip_rows(source.as_mut(), run.next_row as usize)?;
 
-    let chunk_size = (description.chunk_size as usize).max(1);
-    let (plans_sender, plans) = std::sync::mpsc::sync_channel(chunks_ahead(chunk_size));
     let producer = Producer { source: source.as_mut(), instance: &mut instance, importer: &importer, headers: &headers, chunk_size };
     let writer = GroupWriter { context, run, targets: &targets, headers: &headers };
 
@@ -217,7 +228,10 @@ fn import(context: &RunContext, run: &Run, heartbeat: &Heartbeat) -> Result<Endi
         std::thread::spawn(move || record_total(&store, &run, &options));
     }
     let ending = std::thread::scope(|scope| {
-        scope.spawn(move || producer.run(plans_sender));
+        scope.spawn(move || {
+            let _closing = relay.map(CloseOnDrop);
+            producer.run(plans_sender)
+        });
         let ending = write_groups(&writer, &mut connection, heartbeat, &plans);
         // A producer blocked on a full channel stops when the receiver is gone.
         drop(plans);
@@ -246,7 +260,7 @@ fn write_groups(
     writer: &GroupWriter<'_>,
     connection: &mut DbConnection,
     heartbeat: &Heartbeat,
-    plans: &Receiver<Result<ChunkPlan, RunFailure>>,
+    plans: &Receiver<Work>,
 ) -> Result<Ending, RunFailure> {
     let run = writer.run;
     let mut next_row = run.next_row;
@@ -264,7 +278,13 @@ fn write_groups(
         // ends it.
         let first = loop {
             match plans.recv_timeout(SHUTDOWN_POLL) {
-                Ok(plan) => break plan,
+                Ok(Work::Plan(plan)) => break plan,
+                Ok(Work::Relate(request)) => {
+                    write_transaction(connection, |connection| {
+                        request.answer(connection, &writer.context.policy);
+                        diesel::QueryResult::Ok(())
+                    })?;
+                }
                 Err(RecvTimeoutError::Timeout) if writer.context.shutdown.is_requested() => return Ok(Ending::Stopped),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return Ok(Ending::Finished),

@@ -9,6 +9,7 @@ use std::time::Instant;
 use super::failure::RunFailure;
 use super::isolate::process_isolating;
 use super::plan::ChunkPlan;
+use super::relay::Work;
 use crate::plugins::{ChunkResult, ImporterInstance, LoadedImporter};
 use crate::sources::{RowSource, SourceChunk};
 
@@ -23,14 +24,14 @@ pub(super) struct Producer<'a> {
 impl Producer<'_> {
     /// Sends one plan per chunk until the source is exhausted, the first failure (which
     /// ends the run, so nothing follows it), or the receiver hangs up.
-    pub fn run(mut self, plans: SyncSender<Result<ChunkPlan, RunFailure>>) {
+    pub fn run(mut self, plans: SyncSender<Work>) {
         loop {
             let next = self.next_plan();
             let last = !matches!(next, Ok(Some(_)));
             let sent = match next {
-                Ok(Some(plan)) => plans.send(Ok(plan)),
+                Ok(Some(plan)) => plans.send(Work::Plan(Ok(plan))),
                 Ok(None) => return,
-                Err(failure) => plans.send(Err(failure)),
+                Err(failure) => plans.send(Work::Plan(Err(failure))),
             };
             if sent.is_err() || last {
                 return;

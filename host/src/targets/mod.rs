@@ -16,7 +16,7 @@ mod tables;
 mod write;
 
 pub use policy::TablePolicy;
-pub use relate::RelateService;
+pub use relate::{RelateService, relate_on};
 pub use tables::TargetTables;
 pub use write::{TargetTable, WriteOutcome};
 

@@ -43,38 +43,51 @@ impl HostServices for RelateService {
         values: &[String],
         create_missing: bool,
     ) -> Result<Vec<Option<i64>>, String> {
-        if !is_identifier(table) || !is_identifier(column) {
-            return Err(format!("relate needs a plain table and column name, not {table:?}.{column:?}"));
-        }
-        self.policy.check(table).map_err(|error| error.to_string())?;
         let mut connection = self.store.connection().map_err(|error| error.to_string())?;
-        let connection = &mut *connection;
-
-        let mut ids = find_ids(connection, table, column, values).map_err(|error| relate_error(table, error))?;
-        if create_missing {
-            let missing: Vec<String> = unique(values.iter().filter(|value| !ids.contains_key(*value)));
-            if !missing.is_empty() {
-                // Without a unique index on the column, a row made by another run at the
-                // same moment is not seen as a conflict, and the value then has two rows.
-                let insert = format!(
-                    "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING",
-                    quote(table),
-                    quote(column),
-                    connection.backend().placeholder(1)
-                );
-                connection
-                    .transaction(|connection| {
-                        for value in &missing {
-                            diesel::sql_query(&insert).bind::<Text, _>(value).execute(connection)?;
-                        }
-                        diesel::QueryResult::Ok(())
-                    })
-                    .map_err(|error| relate_error(table, error))?;
-                ids.extend(find_ids(connection, table, column, &missing).map_err(|error| relate_error(table, error))?);
-            }
-        }
-        Ok(values.iter().map(|value| ids.get(value).copied()).collect())
+        relate_on(&mut connection, &self.policy, table, column, values, create_missing)
     }
+}
+
+/// Finds (or creates, with `create_missing`) the `id` of the row of `table` whose
+/// `column` equals each value, on `connection`; inside a transaction, the created rows
+/// commit with it.
+pub fn relate_on(
+    connection: &mut DbConnection,
+    policy: &TablePolicy,
+    table: &str,
+    column: &str,
+    values: &[String],
+    create_missing: bool,
+) -> Result<Vec<Option<i64>>, String> {
+    if !is_identifier(table) || !is_identifier(column) {
+        return Err(format!("relate needs a plain table and column name, not {table:?}.{column:?}"));
+    }
+    policy.check(table).map_err(|error| error.to_string())?;
+
+    let mut ids = find_ids(connection, table, column, values).map_err(|error| relate_error(table, error))?;
+    if create_missing {
+        let missing: Vec<String> = unique(values.iter().filter(|value| !ids.contains_key(*value)));
+        if !missing.is_empty() {
+            // Without a unique index on the column, a row made by another run at the
+            // same moment is not seen as a conflict, and the value then has two rows.
+            let insert = format!(
+                "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING",
+                quote(table),
+                quote(column),
+                connection.backend().placeholder(1)
+            );
+            connection
+                .transaction(|connection| {
+                    for value in &missing {
+                        diesel::sql_query(&insert).bind::<Text, _>(value).execute(connection)?;
+                    }
+                    diesel::QueryResult::Ok(())
+                })
+                .map_err(|error| relate_error(table, error))?;
+            ids.extend(find_ids(connection, table, column, &missing).map_err(|error| relate_error(table, error))?);
+        }
+    }
+    Ok(values.iter().map(|value| ids.get(value).copied()).collect())
 }
 
 fn relate_error(table: &str, error: diesel::result::Error) -> String {
