@@ -63,17 +63,22 @@ impl DbConnection {
 /// On SQLite the transaction starts with `BEGIN IMMEDIATE`, which takes the write lock at
 /// once: a deferred transaction that reads first and then writes fails with
 /// `SQLITE_BUSY` when another connection wrote in between, instead of waiting for the
-/// busy timeout. On PostgreSQL it is an ordinary `BEGIN`, and rows are locked as the
-/// statements touch them.
+/// busy timeout. Before it, the caller waits for its turn among this process's SQLite
+/// write transactions (see [`super::write_turns`]). On PostgreSQL it is an ordinary
+/// `BEGIN`, and rows are locked as the statements touch them.
 pub fn write_transaction<T, E, F>(connection: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    match connection {
+    let _turn = match connection {
         DbConnection::Postgres(_) => return connection.transaction(work),
-        DbConnection::Sqlite(sqlite) => AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?,
-    }
+        DbConnection::Sqlite(sqlite) => {
+            let turn = super::write_turns::SQLITE_WRITE_TURNS.take();
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+            turn
+        }
+    };
     match work(connection) {
         Ok(value) => {
             <DbConnection as Connection>::TransactionManager::commit_transaction(connection)?;

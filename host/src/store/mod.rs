@@ -11,6 +11,7 @@ pub mod rows;
 pub mod runs;
 pub mod schema;
 pub mod tokens;
+mod write_turns;
 
 use std::path::PathBuf;
 use std::sync::Arc;
