@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 
 use rocket::State;
 use rocket::form::{Errors, Form, FromForm};
-use rocket::fs::TempFile;
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use serde::Deserialize;
@@ -50,7 +49,7 @@ pub async fn upload(
     let importer = state.registry.get(slug).ok_or_else(|| importer_not_found(slug))?;
     let form = form.map_err(form_error)?.into_inner();
     let dry_run = parse_dry_run(form.dry_run.as_deref())?;
-    let mut file: TempFile<'_> = single_file(form.file.map_err(form_error)?)?;
+    let file = single_file(form.file.map_err(form_error)?)?;
     if !matches!(importer.description.source, SourceKind::Upload | SourceKind::Json) {
         return Err(ApiError::BadRequest(format!(
             "Importer {slug} reads its rows from its own source, not an upload; start it with POST trigger/{slug}."
