@@ -91,6 +91,16 @@ where
     }
 }
 
+/// Waits for this thread's turn at SQLite's write lock (see `super::write_turns`), for a
+/// statement that writes outside [`write_transaction`]; keep the guard until the
+/// statement has run. Returns at once on PostgreSQL, and inside a write transaction.
+pub fn write_turn(connection: &DbConnection) -> Option<super::write_turns::Turn<'static>> {
+    match connection {
+        DbConnection::Sqlite(_) => Some(super::write_turns::SQLITE_WRITE_TURNS.take()),
+        DbConnection::Postgres(_) => None,
+    }
+}
+
 /// Frees the page cache of a SQLite connection that a run filled. Every connection of
 /// the pool keeps a cache of its own, up to `cache_size`, for as long as it lives, so
 /// without this each run that got another connection than the last added its cache to

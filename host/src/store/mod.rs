@@ -22,7 +22,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{Pool, PooledConnection};
 use diesel::sqlite::SqliteConnection;
 
-pub use connection::{Backend, DbConnection, write_transaction};
+pub use connection::{Backend, DbConnection, write_transaction, write_turn};
 use checkpoint::Checkpointer;
 use connection::{Manager, SessionSettings};
 

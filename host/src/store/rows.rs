@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
 use super::schema::ingest_rows;
-use super::{Backend, DbConnection, StoreError};
+use super::{Backend, DbConnection, StoreError, write_turn};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = ingest_rows)]
@@ -125,6 +125,7 @@ pub fn validation_summary(connection: &mut DbConnection, run_id: i64) -> Result<
 /// Deletes the remembered rows of runs that finished before `cutoff` (an API timestamp)
 /// and returns how many were deleted; with `dry_run`, only counts them.
 pub fn delete_of_runs_finished_before(connection: &mut DbConnection, cutoff: &str, dry_run: bool) -> Result<i64, StoreError> {
+    let _turn = write_turn(connection);
     use super::runs::FINISHED_STATUSES;
     use super::schema::ingest_runs;
 

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 use super::schema::{ingest_rows, ingest_runs};
-use super::{Backend, DbConnection, StoreError, now, timestamp, write_transaction};
+use super::{Backend, DbConnection, StoreError, now, timestamp, write_transaction, write_turn};
 
 /// The lifecycle of a run, as the API spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +104,7 @@ pub struct NewRun {
 }
 
 pub fn insert(connection: &mut DbConnection, run: &NewRun) -> Result<Run, StoreError> {
+    let _turn = write_turn(connection);
     let headers = run.headers.as_ref().map(|headers| serde_json::Value::from(headers.clone()).to_string());
     // started_at is set at creation, as Laravel Ingest does, so it is never null.
     let created_at = now();
@@ -157,6 +158,7 @@ pub fn claim_next(
     owner: &str,
     lease: std::time::Duration,
 ) -> Result<Option<Run>, StoreError> {
+    let _turn = write_turn(connection);
     let current = chrono::Utc::now();
     let expires = timestamp(current + lease_duration(lease));
     let current = timestamp(current);
@@ -195,6 +197,7 @@ pub fn claim(
     owner: &str,
     lease: std::time::Duration,
 ) -> Result<Option<Run>, StoreError> {
+    let _turn = write_turn(connection);
     let current = chrono::Utc::now();
     let expires = timestamp(current + lease_duration(lease));
     let backend = connection.backend();
@@ -230,6 +233,7 @@ pub fn renew_lease(
     owner: &str,
     lease: std::time::Duration,
 ) -> Result<bool, StoreError> {
+    let _turn = write_turn(connection);
     let expires = timestamp(chrono::Utc::now() + lease_duration(lease));
     let changed = diesel::update(
         ingest_runs::table
@@ -275,6 +279,7 @@ pub fn hold_lease_for_chunk(
 /// crashes its nodes. Returns false, changing nothing, when `owner` no longer holds the
 /// run.
 pub fn release_lease(connection: &mut DbConnection, id: i64, owner: &str) -> Result<bool, StoreError> {
+    let _turn = write_turn(connection);
     let changed = diesel::update(
         ingest_runs::table
             .find(id)
@@ -324,6 +329,7 @@ pub fn record_start(
     headers: &[String],
     total_rows: Option<i64>,
 ) -> Result<(), StoreError> {
+    let _turn = write_turn(connection);
     diesel::update(ingest_runs::table.find(id))
         .set((
             ingest_runs::importer_version.eq(importer_version),
@@ -336,6 +342,7 @@ pub fn record_start(
 
 /// Records the number of rows of the run's file, once they are counted.
 pub fn record_total(connection: &mut DbConnection, id: i64, total_rows: i64) -> Result<(), StoreError> {
+    let _turn = write_turn(connection);
     diesel::update(ingest_runs::table.find(id)).set(ingest_runs::total_rows.eq(total_rows)).execute(connection)?;
     Ok(())
 }
@@ -350,6 +357,7 @@ pub fn finish(
     error: Option<&str>,
     summary: &serde_json::Value,
 ) -> Result<bool, StoreError> {
+    let _turn = write_turn(connection);
     let changed = diesel::update(ingest_runs::table.find(id).filter(ingest_runs::lease_owner.eq(owner)))
         .set((
             ingest_runs::status.eq(status.as_str()),

@@ -5,7 +5,7 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 
 use super::schema::ingest_tokens;
-use super::{DbConnection, StoreError, now, timestamp};
+use super::{DbConnection, StoreError, now, timestamp, write_turn};
 
 const TOKEN_PREFIX: &str = "ingest_";
 const TOKEN_RANDOM_CHARS: usize = 40;
@@ -27,6 +27,7 @@ fn hash(token: &str) -> String {
 
 /// Creates a token for `user_id` and returns its plain text, which is not stored.
 pub fn create(connection: &mut DbConnection, user_id: i64, name: Option<&str>) -> Result<String, StoreError> {
+    let _turn = write_turn(connection);
     let random: String = rand::rng()
         .sample_iter(rand::distr::Alphanumeric)
         .take(TOKEN_RANDOM_CHARS)
@@ -75,6 +76,7 @@ pub fn authenticate(connection: &mut DbConnection, token: &str) -> Result<Option
 /// Sets `last_used_at` to `used_at` unless another request of the same minute set it
 /// already.
 fn record_use(connection: &mut DbConnection, id: i64, used_at: &str, stale_before: &str) -> Result<(), StoreError> {
+    let _turn = write_turn(connection);
     diesel::update(
         ingest_tokens::table.find(id).filter(
             ingest_tokens::last_used_at.is_null().or(ingest_tokens::last_used_at.lt(stale_before)),
@@ -91,6 +93,7 @@ pub fn list(connection: &mut DbConnection) -> Result<Vec<Token>, StoreError> {
 
 /// Revokes a token by id; returns false when no live token has that id.
 pub fn revoke(connection: &mut DbConnection, id: i64) -> Result<bool, StoreError> {
+    let _turn = write_turn(connection);
     let changed = diesel::update(ingest_tokens::table.find(id).filter(ingest_tokens::revoked_at.is_null()))
         .set(ingest_tokens::revoked_at.eq(now()))
         .execute(connection)?;

@@ -4,10 +4,17 @@
 //! connection that finds it taken sleeps for growing intervals, up to 100 ms, before it
 //! asks again. A run's writer frees the lock for microseconds between two commit groups
 //! and takes it again at once, so an API request that writes, such as a cancel, could
-//! wait until the run ended. Taking a turn here first makes it wait for one group at
-//! most.
+//! wait until the run ended. Taking a turn here first, for every write transaction and
+//! every statement that writes on its own, makes it wait for one group at most.
 
+use std::cell::Cell;
 use std::sync::{Condvar, Mutex, MutexGuard};
+
+thread_local! {
+    /// Whether this thread holds a turn, so that a write inside a write transaction
+    /// does not queue behind the transaction it belongs to.
+    static HOLDING: Cell<bool> = const { Cell::new(false) };
+}
 
 /// Tickets handed out and the ticket whose turn it is.
 struct Queue {
@@ -28,15 +35,20 @@ impl WriteTurns {
         Self { queue: Mutex::new(Queue { next: 0, serving: 0 }), changed: Condvar::new() }
     }
 
-    /// Waits for the caller's turn, which lasts until the returned guard is dropped.
+    /// Waits for the caller's turn, which lasts until the returned guard is dropped. A
+    /// thread that holds a turn already gets an empty guard at once.
     pub fn take(&self) -> Turn<'_> {
+        if HOLDING.get() {
+            return Turn { turns: None };
+        }
         let mut queue = self.lock();
         let ticket = queue.next;
         queue.next += 1;
         while queue.serving != ticket {
             queue = self.changed.wait(queue).unwrap_or_else(|poisoned| poisoned.into_inner());
         }
-        Turn { turns: self }
+        HOLDING.set(true);
+        Turn { turns: Some(self) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Queue> {
@@ -47,13 +59,17 @@ impl WriteTurns {
 
 /// A turn at the write lock; dropping it, on unwinding too, gives the next caller its turn.
 pub struct Turn<'a> {
-    turns: &'a WriteTurns,
+    /// `None` for the guard of a thread that held a turn already.
+    turns: Option<&'a WriteTurns>,
 }
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        self.turns.lock().serving += 1;
-        self.turns.changed.notify_all();
+        if let Some(turns) = self.turns {
+            HOLDING.set(false);
+            turns.lock().serving += 1;
+            turns.changed.notify_all();
+        }
     }
 }
 
@@ -70,9 +86,9 @@ mod tests {
         let first = turns.take();
         let mut waiting = Vec::new();
         for caller in 0..3 {
-            let (turns, order) = (turns.clone(), order.clone());
+            let (caller_turns, order) = (turns.clone(), order.clone());
             waiting.push(std::thread::spawn(move || {
-                let _turn = turns.take();
+                let _turn = caller_turns.take();
                 order.lock().unwrap().push(caller);
             }));
             // Each caller takes its ticket before the next one starts.
@@ -86,5 +102,19 @@ mod tests {
         }
 
         assert_eq!(*order.lock().unwrap(), [0, 1, 2]);
+    }
+
+    #[test]
+    fn holder_takes_nested_turn_at_once() {
+        let turns = WriteTurns::new();
+        let outer = turns.take();
+
+        let inner = turns.take();
+        drop(inner);
+        drop(outer);
+
+        // Both guards are gone, so the next turn is free at once.
+        drop(turns.take());
+        assert_eq!(turns.lock().serving, 2);
     }
 }
