@@ -75,7 +75,7 @@ where
         DbConnection::Postgres(_) => return connection.transaction(work),
         DbConnection::Sqlite(sqlite) => {
             let turn = super::write_turns::SQLITE_WRITE_TURNS.take();
-            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+            begin_immediate(sqlite)?;
             turn
         }
     };
@@ -89,6 +89,30 @@ where
             Err(error)
         }
     }
+}
+
+/// How long a connection waits for SQLite's write lock: its busy timeout.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Time between two tries of [`begin_immediate`].
+const LOCK_RETRY: Duration = Duration::from_micros(50);
+
+/// Starts a write transaction, trying for the write lock every 50 µs. SQLite's own busy
+/// handler sleeps 100 ms between later tries, and a run's writer in another process
+/// (the server, seen from `ingest cancel`) frees the lock for well under a millisecond
+/// between two commit groups, so the handler missed every such moment until the run
+/// ended.
+fn begin_immediate(sqlite: &mut SqliteConnection) -> diesel::QueryResult<()> {
+    sqlite.batch_execute("PRAGMA busy_timeout = 0")?;
+    let started = std::time::Instant::now();
+    let begun = loop {
+        match AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
+            Err(error) if is_transient(&error) && started.elapsed() < BUSY_TIMEOUT => std::thread::sleep(LOCK_RETRY),
+            begun => break begun,
+        }
+    };
+    sqlite.batch_execute(&format!("PRAGMA busy_timeout = {}", BUSY_TIMEOUT.as_millis()))?;
+    begun
 }
 
 /// Waits for this thread's turn at SQLite's write lock (see `super::write_turns`), for a
@@ -191,8 +215,9 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SessionSettings 
             // stay in memory. The log's checkpoints run on a thread of their own (see
             // `super::checkpoint`), so a commit checkpoints only a log grown large.
             DbConnection::Sqlite(_) => format!(
-                "PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                "PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                  PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {};",
+                BUSY_TIMEOUT.as_millis(),
                 super::checkpoint::AUTOCHECKPOINT_PAGES
             ),
             DbConnection::Postgres(_) => format!(
