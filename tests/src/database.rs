@@ -127,10 +127,24 @@ impl TestDatabase {
     }
 
     /// Runs `sql`, a statement that changes rows, and returns how many it changed.
+    ///
+    /// On SQLite it tries every 50 µs for 10 s, as the server's write transactions do: a
+    /// server's run frees the write lock only for moments between its commit groups,
+    /// which the sleeps of SQLite's busy handler miss.
     pub fn execute(&self, sql: &str) -> usize {
-        diesel::sql_query(sql)
-            .execute(&mut self.connect())
-            .unwrap_or_else(|error| panic!("statement failed: {sql}: {error}"))
+        let mut connection = self.connect();
+        if let TestConnection::Sqlite(sqlite) = &mut connection {
+            sqlite.batch_execute("PRAGMA busy_timeout = 0").expect("cannot set the SQLite busy timeout");
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match diesel::sql_query(sql).execute(&mut connection) {
+                Err(error) if error.to_string().contains("database is locked") && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_micros(50));
+                }
+                changed => return changed.unwrap_or_else(|error| panic!("statement failed: {sql}: {error}")),
+            }
+        }
     }
 
     pub fn count_rows(&self, table: &str) -> i64 {

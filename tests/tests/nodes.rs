@@ -101,7 +101,7 @@ fn two_nodes_process_each_run_once() {
 fn killed_node_runs_are_taken_over() {
     // Runs of about a second each on SQLite, so the kill comes in the middle of one.
     const FILES: u64 = 3;
-    const ROWS: u64 = 100_000;
+    const ROWS: u64 = 500_000;
     let first = start_first_node();
     let mut second = first.start_node();
     let files = write_files(&first, FILES, ROWS);
@@ -127,7 +127,7 @@ fn killed_node_runs_are_taken_over() {
 #[test]
 fn node_that_lost_its_lease_stops_writing() {
     // A run of a few seconds, so it is still processing when its lease is taken.
-    const ROWS: u64 = 200_000;
+    const ROWS: u64 = 1_000_000;
     let app = start_first_node();
     let file = app.dir().join("airports.csv");
     write_airports_csv_from(&file, 0, ROWS);
