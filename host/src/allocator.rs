@@ -22,8 +22,8 @@ pub fn limit_arenas() {}
 
 /// Gives the pages that are free in every arena back to the system. glibc returns only
 /// the free memory at the top of an arena by itself, so a run's page cache and chunks,
-/// freed in the middle, stayed resident, and the next run, on another thread and maybe
-/// another arena, added its own: the server's peak grew from one run to the next. Call
+/// freed in the middle, stayed resident. The next run, on another thread and maybe
+/// another arena, added its own, and the server's peak grew from one run to the next. Call
 /// it when a run ends; it takes about a millisecond.
 #[cfg(target_env = "gnu")]
 #[allow(unsafe_code)]

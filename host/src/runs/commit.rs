@@ -11,9 +11,9 @@
 //!
 //! A group keeps its first chunks in memory until it commits, so that a transaction that
 //! failed for a transient reason can run again with them. A longer group lets go of each
-//! later chunk once it is written, so memory stays flat however long the group, and when
-//! such a group fails for a transient reason the run resumes from its last committed
-//! chunk instead (see [`Committed::Resume`]).
+//! later chunk once it is written, so memory stays flat however long the group. When such
+//! a group fails for a transient reason, the run resumes from its last committed chunk
+//! instead (see [`Committed::Resume`]).
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -60,10 +60,10 @@ const GROUP_ATTEMPTS: u32 = 3;
 const RETAINED_MAX_ROWS: usize = 25_000;
 
 /// Time a group stays open, at most, so that progress shows and a cancel request takes
-/// effect within about this time. Groups have no bound in rows: fewer commits append
-/// fewer pages to SQLite's log (1M products rows in random key order: 5.3 s with 25,000
-/// rows a group, 4.6 s to 5.0 s with groups of 250 ms to 1 s, in single measurements),
-/// and cost PostgreSQL fewer flushes of its log. Other writes to a SQLite database wait
+/// effect within about this time. Groups have no bound in rows, because fewer commits
+/// append fewer pages to SQLite's log and cost PostgreSQL fewer flushes of its log. 1M
+/// products rows in random key order took 5.3 s with 25,000 rows a group and 4.6 s to
+/// 5.0 s with groups of 250 ms to 1 s, in single measurements. Other writes to a SQLite database wait
 /// for the group to end (see `crate::store::write_turns`), and a PostgreSQL group holds
 /// the locks of the rows it wrote, for up to this time.
 const GROUP_MAX_TIME: Duration = Duration::from_millis(250);
@@ -81,13 +81,13 @@ pub(super) struct GroupWriter<'a> {
     pub headers: &'a [String],
 }
 
-/// What became of a group.
+/// The outcome of a group.
 pub(super) enum Committed {
     Group(Group),
     /// This worker no longer holds the run's lease; nothing was written.
     LeaseLost,
     /// The group's transaction failed for a transient reason after the group had let go of
-    /// chunks it wrote, so it cannot run again; nothing was written, and the run resumes
+    /// chunks it wrote, so it cannot run again. Nothing was written, and the run resumes
     /// from its last committed chunk.
     Resume(RunFailure),
 }

@@ -43,6 +43,9 @@ pub fn process_run(context: &RunContext, run: Run) {
 
     let heartbeat = Heartbeat::start(context.store.clone(), run.id, context.node_id.clone(), context.config.lease);
     let mut ending = import(context, &run, &heartbeat);
+    // NOTE: no test makes a transaction fail for a transient reason, so this resume and
+    // the rerun of a group in `commit.rs` have not run. A connection that injects such
+    // failures would test them.
     let mut resumes = 0;
     while let Ok(Ending::Resume(failure)) = ending {
         resumes += 1;

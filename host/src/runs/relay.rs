@@ -18,7 +18,8 @@ use crate::plugins::HostServices;
 use crate::store::DbConnection;
 use crate::targets::{TablePolicy, relate_on};
 
-/// What the reading thread sends the writer, in order.
+/// A message from the reading thread to the writer. Messages arrive in the order they
+/// were sent.
 pub(super) enum Work {
     Plan(Result<ChunkPlan, RunFailure>),
     Relate(RelateRequest),
@@ -36,7 +37,7 @@ impl RelateRequest {
     /// Creates the rows on the writer's `connection` and sends their ids back.
     pub fn answer(self, connection: &mut DbConnection, policy: &TablePolicy) {
         let ids = relate_on(connection, policy, &self.table, &self.column, &self.values, true);
-        // The reading thread is gone when the run stopped; nobody needs the ids then.
+        // The reading thread is gone when the run stopped, and then the ids are not needed.
         let _ = self.reply.send(ids);
     }
 }
@@ -45,7 +46,7 @@ impl RelateRequest {
 /// create through the writer.
 pub(super) struct WriterRelay {
     lookups: Arc<dyn HostServices>,
-    /// Closed when the reading thread ends, so that the writer sees the channel close.
+    /// The sender, dropped when the reading thread ends, so that the writer's channel closes.
     work: Mutex<Option<SyncSender<Work>>>,
 }
 

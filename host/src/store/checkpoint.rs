@@ -2,9 +2,9 @@
 //!
 //! A checkpoint copies the pages that commits appended to the log back into the database
 //! file. SQLite runs one on the committing connection whenever the log has grown past
-//! `wal_autocheckpoint` pages, so a run's writing thread spent about a sixth of its time
-//! copying pages (1M products rows in random key order, 2-core machine), time in which
-//! it wrote nothing. Here a thread with its own connection runs a passive checkpoint
+//! `wal_autocheckpoint` pages. A run's writing thread spent about a sixth of its time
+//! copying pages (1M products rows in random key order, 2-core machine), and wrote
+//! nothing meanwhile. Here a thread with its own connection runs a passive checkpoint
 //! after each large commit instead, on the other core, while the writer goes on. A
 //! passive checkpoint copies what it can without waiting for readers or writers.
 //! The connections keep SQLite's own checkpoint at a higher threshold (see

@@ -98,10 +98,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 const LOCK_RETRY: Duration = Duration::from_micros(50);
 
 /// Starts a write transaction, trying for the write lock every 50 µs. SQLite's own busy
-/// handler sleeps 100 ms between later tries, and a run's writer in another process
-/// (the server, seen from `ingest cancel`) frees the lock for well under a millisecond
-/// between two commit groups, so the handler missed every such moment until the run
-/// ended.
+/// handler sleeps 100 ms between later tries. A run's writer in another process (the
+/// server, seen from `ingest cancel`) frees the lock for well under a millisecond between
+/// two commit groups, so the handler missed every such moment until the run ended.
 fn begin_immediate(sqlite: &mut SqliteConnection) -> diesel::QueryResult<()> {
     sqlite.batch_execute("PRAGMA busy_timeout = 0")?;
     let started = std::time::Instant::now();

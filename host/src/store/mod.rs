@@ -149,8 +149,8 @@ impl Store {
         Ok(self.pool.get()?)
     }
 
-    /// Asks for a checkpoint of SQLite's write-ahead log on a thread of its own, so that
-    /// the connection that committed goes on writing; call after a commit that wrote
+    /// Requests a checkpoint of SQLite's write-ahead log on a thread of its own, so that
+    /// the connection that committed goes on writing. Call it after a commit that wrote
     /// many pages. Does nothing on PostgreSQL.
     pub fn checkpoint_soon(&self) {
         if let Some(checkpointer) = &self.checkpointer {

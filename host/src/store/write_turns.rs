@@ -1,8 +1,8 @@
 //! First come, first served turns at SQLite's write lock, within this process.
 //!
-//! SQLite gives its write lock to whichever connection asks while it is free, and a
-//! connection that finds it taken sleeps for growing intervals, up to 100 ms, before it
-//! asks again. A run's writer frees the lock for microseconds between two commit groups
+//! SQLite gives its write lock to whichever connection requests it while it is free, and
+//! a connection that finds it taken sleeps for growing intervals, up to 100 ms, before it
+//! tries again. A run's writer frees the lock for microseconds between two commit groups
 //! and takes it again at once, so an API request that writes, such as a cancel, could
 //! wait until the run ended. Taking a turn here first, for every write transaction and
 //! every statement that writes on its own, makes it wait for one group at most.
@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 thread_local! {
-    /// Whether this thread holds a turn, so that a write inside a write transaction
+    /// Whether this thread has a turn, so that a write inside a write transaction
     /// does not queue behind the transaction it belongs to.
     static HOLDING: Cell<bool> = const { Cell::new(false) };
 }

@@ -49,7 +49,7 @@ impl HostServices for RelateService {
 }
 
 /// Finds (or creates, with `create_missing`) the `id` of the row of `table` whose
-/// `column` equals each value, on `connection`; inside a transaction, the created rows
+/// `column` equals each value, on `connection`. Inside a transaction, the created rows
 /// commit with it.
 pub fn relate_on(
     connection: &mut DbConnection,
