@@ -1,13 +1,12 @@
 //! The benchmark's HTTP client: uploads a file to `POST {prefix}/upload/{slug}` and
 //! polls `GET {prefix}/{id}` until the run ends.
 
-use std::fs::File;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use reqwest::blocking::Client;
-use reqwest::blocking::multipart::{Form, Part};
+use reqwest::header::CONTENT_TYPE;
 use serde_json::Value;
 
 pub const API_PREFIX: &str = "/api/v1/ingest";
@@ -83,21 +82,23 @@ impl ApiClient {
         self.wait_for_run(id, started)
     }
 
-    /// Sends the file as the multipart field `file`, streamed from disk with its length
-    /// known up front, and returns the id of the new run.
+    /// Sends the file as the multipart field `file` and returns the id of the new run.
+    ///
+    /// The request body is built in memory, inside the timed span, and sent as one piece.
+    /// reqwest's blocking client sends a multipart form through its runtime thread in 8 KiB
+    /// pieces. That took 0.4 s to 0.9 s for the 140 MB of 1M rows, where curl needs 0.15 s.
     fn upload(&self, slug: &str, file: &Path) -> anyhow::Result<i64> {
-        let opened = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-        let length = opened.metadata().with_context(|| format!("cannot read the size of {}", file.display()))?.len();
+        let contents = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
         let file_name = file.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-        let part = Part::reader_with_length(opened, length).file_name(file_name);
-        let form = Form::new().part("file", part);
+        let (content_type, body) = multipart_body("file", &file_name, &contents);
 
         let url = format!("{}/upload/{slug}", self.api_url);
         let response = self
             .http
             .post(&url)
             .bearer_auth(&self.token)
-            .multipart(form)
+            .header(CONTENT_TYPE, content_type)
+            .body(body)
             .send()
             .with_context(|| format!("POST {url} failed"))?;
         let status = response.status();
@@ -137,6 +138,27 @@ impl ApiClient {
             std::thread::sleep(POLL_INTERVAL);
         }
     }
+}
+
+/// Returns the content type and the body of a `multipart/form-data` request with one file
+/// field. The boundary is a fixed string checked against the contents, so that it cannot
+/// occur inside them.
+fn multipart_body(field: &str, file_name: &str, contents: &[u8]) -> (String, Vec<u8>) {
+    let mut boundary = String::from("ingest-import-bench-boundary");
+    while memchr::memmem::find(contents, boundary.as_bytes()).is_some() {
+        boundary.push('-');
+    }
+    let file_name = file_name.replace(['"', '\r', '\n'], "_");
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    );
+    let tail = format!("\r\n--{boundary}--\r\n");
+    let mut body = Vec::with_capacity(head.len() + contents.len() + tail.len());
+    body.extend_from_slice(head.as_bytes());
+    body.extend_from_slice(contents);
+    body.extend_from_slice(tail.as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 fn run_result(id: i64, run: &Value, elapsed: Duration) -> RunResult {
