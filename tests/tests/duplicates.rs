@@ -211,16 +211,52 @@ fn reformatted_keys_fall_back_to_single_writes() {
     app.database().execute(&format!(
         "CREATE TABLE items ({id_column}, sku {sku_type} NOT NULL UNIQUE, name TEXT, updated_at TEXT)"
     ));
+    // The second 007 starts a new batch, and that batch writes only 009, so it is written
+    // again with the returned keys, where SQLite's `9` matches no record.
     let file = app.dir().join("items.csv");
-    std::fs::write(&file, "sku,name,updated_at\n007,Seven,\n8,Eight,\n007,Again,\n").expect("cannot write the items file");
+    std::fs::write(&file, "sku,name,updated_at\n007,Seven,\n8,Eight,\n007,Again,\n009,Nine,\n")
+        .expect("cannot write the items file");
 
     let run = app.import("duplicate-skip-importer", &file);
 
     assert_eq!(run["status"], "completed", "run {run}");
-    assert_eq!(progress(&run, "successful"), 2, "run {run}");
+    assert_eq!(progress(&run, "successful"), 3, "run {run}");
     assert_eq!(progress(&run, "skipped"), 1, "the second 007 is a duplicate: {run}");
-    assert_eq!(app.count_rows("items"), 2);
+    assert_eq!(app.count_rows("items"), 3);
     if app.database().backend() == Backend::Sqlite {
         assert!(app.server_log().contains("one by one"), "the run fell back to single writes");
     }
+}
+
+#[test]
+fn skip_outcomes_hold_across_batches() {
+    let app = TestApp::builder().test_importers(&["duplicate-skip-importer"]).start();
+    // Existing keys S1 to S10 and S1001 to S1010, in the first and the second chunk of
+    // 1,000 rows. On SQLite, which batches 500 records, S501 to S1000 are a batch without
+    // duplicates between two with. A batch is counted first, and after a batch with a
+    // duplicate the next returns its keys.
+    let existing: Vec<u64> = (1..=10).chain(1001..=1010).collect();
+    let mut first = String::from("sku,name,updated_at\n");
+    for number in &existing {
+        first.push_str(&format!("S{number},old {number},\n"));
+    }
+    let mut second = String::from("sku,name,updated_at\n");
+    for number in 1..=1200 {
+        second.push_str(&format!("S{number},new {number},\n"));
+    }
+    let first_file = app.dir().join("existing.csv");
+    let second_file = app.dir().join("all.csv");
+    std::fs::write(&first_file, first).expect("cannot write the existing items file");
+    std::fs::write(&second_file, second).expect("cannot write the items file");
+    let seeded = app.import("duplicate-skip-importer", &first_file);
+    assert_eq!(seeded["status"], "completed", "first run {seeded}");
+
+    let run = app.import("duplicate-skip-importer", &second_file);
+
+    assert_eq!(run["status"], "completed", "run {run}");
+    assert_eq!(progress(&run, "successful"), 1180, "run {run}");
+    assert_eq!(progress(&run, "skipped"), 20, "run {run}");
+    assert_eq!(app.count_rows("items"), 1200);
+    let old_names = app.query_count("SELECT COUNT(*) AS n FROM items WHERE name LIKE 'old %'");
+    assert_eq!(old_names, 20, "the existing rows keep their names");
 }

@@ -43,6 +43,9 @@ pub struct TargetTable {
     /// Whether records are written in batches; cleared for the rest of the run when a
     /// batch's returned keys do not match its records (see [`super::batch`]).
     pub(super) batching: std::cell::Cell<bool>,
+    /// Whether the next batch is expected to write every record, so that the count of
+    /// written rows is asked for before their keys (see [`super::batch`]).
+    pub(super) expect_all_written: std::cell::Cell<bool>,
 }
 
 #[derive(QueryableByName)]
@@ -99,6 +102,7 @@ impl TargetTable {
             exists_sql: exists_sql(target, backend),
             key_columns: target.keyed_by.iter().map(|key| target.key_position(key)).collect(),
             batching: std::cell::Cell::new(super::batch::can_batch(target)),
+            expect_all_written: std::cell::Cell::new(true),
         })
     }
 
