@@ -260,3 +260,36 @@ fn skip_outcomes_hold_across_batches() {
     let old_names = app.query_count("SELECT COUNT(*) AS n FROM items WHERE name LIKE 'old %'");
     assert_eq!(old_names, 20, "the existing rows keep their names");
 }
+
+#[test]
+fn case_insensitive_key_falls_back_to_single_writes() {
+    let app = TestApp::builder().test_importers(&["duplicate-update-if-newer-importer"]).start();
+    if app.database().backend() != Backend::Sqlite {
+        // PostgreSQL rejects a statement that updates one row twice, so there such a file
+        // fails its run.
+        return;
+    }
+    app.database().execute(
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT COLLATE NOCASE NOT NULL UNIQUE, name TEXT, \
+         updated_at TEXT)",
+    );
+    app.database().execute("INSERT INTO items (sku, name, updated_at) VALUES ('x', 'kept', '2030-01-01T00:00:00')");
+    // One batch. x is older than its row, so the batch writes fewer rows than it has
+    // records and is written again with its keys returned. abc and ABC are one key to the
+    // table, whose row is inserted and then updated, so that key comes back twice.
+    let file = app.dir().join("items.csv");
+    std::fs::write(
+        &file,
+        "sku,name,updated_at\nx,old,2020-01-01T00:00:00\nabc,first,2024-01-01T00:00:00\nABC,second,2024-06-01T00:00:00\n",
+    )
+    .expect("cannot write the items file");
+
+    let run = app.import("duplicate-update-if-newer-importer", &file);
+
+    assert_eq!(run["status"], "completed", "run {run}");
+    assert_eq!(progress(&run, "successful"), 2, "abc is inserted, then ABC updates it: {run}");
+    assert_eq!(progress(&run, "skipped"), 1, "x is older than its row: {run}");
+    assert_eq!(app.count_rows("items"), 2);
+    assert_eq!(app.query_count("SELECT COUNT(*) AS n FROM items WHERE name = 'second'"), 1);
+    assert!(app.server_log().contains("one by one"), "the run fell back to single writes");
+}
