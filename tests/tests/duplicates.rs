@@ -262,7 +262,7 @@ fn skip_outcomes_hold_across_batches() {
 }
 
 #[test]
-fn case_insensitive_key_falls_back_to_single_writes() {
+fn case_insensitive_keys_fall_back() {
     let app = TestApp::builder().test_importers(&["duplicate-update-if-newer-importer"]).start();
     if app.database().backend() != Backend::Sqlite {
         // PostgreSQL rejects a statement that updates one row twice, so there such a file

@@ -141,8 +141,7 @@ impl ApiClient {
 }
 
 /// Returns the content type and the body of a `multipart/form-data` request with one file
-/// field. The boundary is a fixed string checked against the contents, so that it cannot
-/// occur inside them.
+/// field. The boundary is lengthened until the contents do not contain it.
 fn multipart_body(field: &str, file_name: &str, contents: &[u8]) -> (String, Vec<u8>) {
     let mut boundary = String::from("ingest-import-bench-boundary");
     while memchr::memmem::find(contents, boundary.as_bytes()).is_some() {

@@ -135,10 +135,9 @@ impl TargetTable {
         }
 
         if self.expect_all_written.get() {
-            // Without duplicates, the count of written rows gives every outcome, and keys
-            // need not be cast to text, returned and matched. With the count first,
-            // flights.csv.gz took 2.5 s and 3.0 s on SQLite instead of 3.4 s and 3.7 s. A
-            // batch with a duplicate is rolled back to its savepoint and written again.
+            // Without duplicates, the count of written rows gives every outcome, so no key is
+            // returned and matched. flights.csv.gz on SQLite took 2.5 s and 3.0 s this way,
+            // 3.4 s and 3.7 s with keys returned.
             let counted = connection.transaction(|connection| {
                 let written = self.execute_batch(connection, &self.conflict_sql, records, batch)?;
                 if written == batch.len() { Ok(()) } else { Err(diesel::result::Error::RollbackTransaction) }
@@ -158,28 +157,25 @@ impl TargetTable {
         let expected: HashMap<String, usize> = batch.iter().map(|&row| (self.key_text(records, row), row)).collect();
         let tail = format!("{} RETURNING {} AS key_text", self.conflict_sql, key_text_sql(&self.target));
         // A nested transaction is a savepoint inside the chunk's transaction.
-        let written = connection.transaction(|connection| -> Result<Vec<usize>, BatchFailure> {
+        let written = connection.transaction(|connection| -> Result<HashSet<usize>, BatchFailure> {
             let returned = self.load_batch_keys(connection, &tail, records, batch)?;
-            let mut written = Vec::with_capacity(returned.len());
-            let mut matched = HashSet::with_capacity(returned.len());
+            let mut written = HashSet::with_capacity(returned.len());
             for returned in returned {
                 let row = expected.get(&returned.key_text).copied().ok_or(BatchFailure::KeysDiffer)?;
                 // A key returned twice means the table took two different keys of the batch
                 // for one (a case-insensitive collation, say) and wrote its row twice.
-                if !matched.insert(row) {
+                if !written.insert(row) {
                     return Err(BatchFailure::KeysDiffer);
                 }
-                written.push(row);
             }
             Ok(written)
         });
 
         match written {
             Ok(written) => {
-                // A file with duplicates tends to have more of them, and a batch that was
-                // counted first and then written again costs twice.
+                // Duplicates are expected to come in runs (an estimate, not measured), and a
+                // batch that is counted and then written again costs twice.
                 self.expect_all_written.set(written.len() == batch.len());
-                let written: HashSet<usize> = written.into_iter().collect();
                 for &row in batch {
                     outcomes[row] =
                         Some(if written.contains(&row) { WriteOutcome::Written } else { self.not_written(records, row) });
